@@ -1,5 +1,24 @@
-//! pelcro-conformance: checks a Pelcro Open API target against the documented contract.
+//! pelcro-conformance: checks a Pelcro Open API target (a live site or the embedded mock) against
+//! the documented contract, claim by claim.
+//!
+//! The flow of a run: `cli` → `app` loads the `profile`, `schemas` and `suite`s → `target` starts
+//! or reaches the system under test → `runner` runs suites, `step` runs each step (`template`,
+//! `http`, `checks`) → `report` tells what was found. The `mock` is reached only over HTTP.
 
+pub mod app;
+pub mod checks;
+pub mod claims;
+pub mod cli;
+pub mod http;
+pub mod input;
 pub mod mock;
 pub mod profile;
+pub mod redact;
+pub mod report;
+pub mod runner;
 pub mod schemas;
+pub mod step;
+pub mod suite;
+pub mod target;
+pub mod template;
+pub mod time;

@@ -1,1 +1,34 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+use pelcro_conformance::app::{self, Exit};
+use pelcro_conformance::cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            // clap: 0 for --help and --version, 2 for a usage error, as documented.
+            return ExitCode::from(error.exit_code() as u8);
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => app::run(args).await,
+        Command::Mock(args) => app::mock(args).await,
+    };
+    let exit = match result {
+        Ok(exit) => exit,
+        Err(error) => {
+            for message in &error.messages {
+                eprintln!("error: {message}");
+            }
+            error.exit
+        }
+    };
+    ExitCode::from(exit as u8)
+}
+
+#[allow(dead_code)]
+const _: Exit = Exit::Passed;

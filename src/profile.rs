@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::input::{self, InputError};
+
 /// The settings of one site, in the names the profile file and the control API use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -122,13 +124,39 @@ impl SiteProfile {
                 self.invalid_token_status
             ));
         }
-        if self.passwordless_throttle.requests == 0 || self.passwordless_throttle.window_seconds == 0 {
-            problems.push("passwordless_throttle: requests and window_seconds must be at least 1".into());
+        if self.passwordless_throttle.requests == 0
+            || self.passwordless_throttle.window_seconds == 0
+        {
+            problems.push(
+                "passwordless_throttle: requests and window_seconds must be at least 1".into(),
+            );
         }
         if self.passwordless_token_minutes == 0 {
             problems.push("passwordless_token_minutes: must be at least 1".into());
         }
         problems
+    }
+
+    /// Parses a profile file and checks its ranges; errors name the file, line and column.
+    pub fn from_yaml(file: &str, bytes: &[u8]) -> Result<SiteProfile, InputError> {
+        let text = input::utf8(file, bytes)?;
+        let profile: SiteProfile = input::parse_yaml(file, text)?;
+        if let Some(problem) = profile.problems().into_iter().next() {
+            let field = problem
+                .split(|c: char| c == ':' || c == '.')
+                .next()
+                .unwrap_or_default();
+            let leaf = problem
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .rsplit('.')
+                .next()
+                .unwrap_or(field);
+            let (line, column) = input::locate(text, 1, leaf);
+            return Err(InputError::new(file, problem).at(line, column));
+        }
+        Ok(profile)
     }
 
     /// The profile as a JSON value, for templates (`{{ profile.lockout.attempts }}`).
@@ -149,6 +177,22 @@ mod tests {
         assert_eq!(p.auth_token_ttl_days, 60);
         assert_eq!(p.invalid_token_status, 403);
         assert!(p.problems().is_empty());
+    }
+
+    #[test]
+    fn profile_files_are_checked_with_places() {
+        let ok =
+            SiteProfile::from_yaml("p.yaml", b"name: strict\nlockout:\n  attempts: 3\n").unwrap();
+        assert_eq!(ok.lockout.attempts, 3);
+        assert_eq!(
+            ok.lockout.window_seconds, 300,
+            "unset fields keep the guide's defaults"
+        );
+        let err =
+            SiteProfile::from_yaml("p.yaml", b"name: x\nlockout:\n  status: 404\n").unwrap_err();
+        assert_eq!((err.line, err.column), (Some(3), Some(3)), "{err}");
+        let err = SiteProfile::from_yaml("p.yaml", b"name: x\nlockuot: {}\n").unwrap_err();
+        assert_eq!(err.line, Some(2), "{err}");
     }
 
     #[test]

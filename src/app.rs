@@ -1,0 +1,263 @@
+//! The commands, from parsed arguments to an exit code.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::cli::{MockArgs, RunArgs};
+use crate::http::{HttpClient, Timeouts};
+use crate::input::InputError;
+use crate::mock::{MockConfig, MockServer};
+use crate::profile::SiteProfile;
+use crate::report::{self, REPORT_FORMAT_VERSION, RunReport};
+use crate::runner::{RunContext, run_all};
+use crate::schemas::SchemaSet;
+use crate::suite::{self, LoadContext, LoadedSuite};
+use crate::target::{Target, TargetError, TargetSpec};
+
+/// The documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Every check passed.
+    Passed = 0,
+    /// A conformance check failed.
+    Failed = 1,
+    /// A usage, suite or profile error.
+    Usage = 2,
+    /// The target could not be reached, or the environment failed.
+    Environment = 3,
+}
+
+/// An error that ends a command, with its exit code.
+#[derive(Debug)]
+pub struct AppError {
+    pub exit: Exit,
+    pub messages: Vec<String>,
+}
+
+impl AppError {
+    fn usage(message: impl Into<String>) -> AppError {
+        AppError {
+            exit: Exit::Usage,
+            messages: vec![message.into()],
+        }
+    }
+
+    fn environment(message: impl Into<String>) -> AppError {
+        AppError {
+            exit: Exit::Environment,
+            messages: vec![message.into()],
+        }
+    }
+
+    fn inputs(errors: Vec<InputError>) -> AppError {
+        AppError {
+            exit: Exit::Usage,
+            messages: errors.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+impl From<InputError> for AppError {
+    fn from(error: InputError) -> Self {
+        AppError::inputs(vec![error])
+    }
+}
+
+impl From<TargetError> for AppError {
+    fn from(error: TargetError) -> Self {
+        match error {
+            TargetError::Usage(message) => AppError::usage(message),
+            TargetError::Unreachable(message) => AppError::environment(message),
+        }
+    }
+}
+
+/// A profile from `--profile`: a file, or a built-in profile's name; the built-in `default` when
+/// none is given. Returns the profile and where it came from.
+pub fn load_profile(arg: Option<&str>) -> Result<(SiteProfile, String), AppError> {
+    let name = arg.unwrap_or("default");
+    let path = Path::new(name);
+    if arg.is_some() && path.exists() {
+        let bytes = crate::input::read_file(path)?;
+        let profile = SiteProfile::from_yaml(&path.display().to_string(), &bytes)?;
+        return Ok((profile, path.display().to_string()));
+    }
+    match suite::load::embedded_profile(name) {
+        Some((file, bytes)) => Ok((
+            SiteProfile::from_yaml(&file, bytes)?,
+            format!("built-in {file}"),
+        )),
+        None if arg.is_none() => Ok((SiteProfile::default(), "built-in defaults".into())),
+        None => Err(AppError::usage(format!(
+            "--profile `{name}`: no such file, and no built-in profile of that name (built in: {})",
+            suite::load::embedded_profile_names().join(", ")
+        ))),
+    }
+}
+
+fn load_schemas(dir: Option<&Path>) -> Result<SchemaSet, AppError> {
+    match dir {
+        Some(dir) => SchemaSet::from_dir(dir),
+        None => SchemaSet::embedded(),
+    }
+    .map_err(|e| AppError::usage(e.to_string()))
+}
+
+fn load_suites(
+    args: &RunArgs,
+    schemas: &SchemaSet,
+    profile: &SiteProfile,
+) -> Result<Vec<LoadedSuite>, AppError> {
+    let sources = match &args.suites {
+        Some(dir) => suite::load::dir_sources(dir)?,
+        None => suite::load::embedded_sources(),
+    };
+    let profile_json = profile.to_json();
+    let ctx = LoadContext {
+        schemas,
+        profile: &profile_json,
+    };
+    let suites = suite::load::load_all(&sources, &ctx).map_err(AppError::inputs)?;
+    for claim in &args.claims {
+        if crate::claims::find(claim).is_none() {
+            return Err(AppError::usage(format!(
+                "--claim `{claim}` is not a claim ID of spec/claims.md"
+            )));
+        }
+    }
+    let selected: Vec<LoadedSuite> = suites
+        .into_iter()
+        .filter(|s| {
+            args.filter
+                .as_ref()
+                .is_none_or(|f| s.suite.name.contains(f.as_str()) || s.file.contains(f.as_str()))
+        })
+        .filter(|s| args.tags.is_empty() || s.suite.tags.iter().any(|t| args.tags.contains(t)))
+        .filter(|s| {
+            args.claims.is_empty() || s.suite.claims.iter().any(|c| args.claims.contains(c))
+        })
+        .collect();
+    if selected.is_empty() {
+        return Err(AppError::usage(
+            "no suite matches the --filter, --tag and --claim given",
+        ));
+    }
+    Ok(selected)
+}
+
+fn list(suites: &[LoadedSuite]) -> String {
+    let mut out = String::new();
+    for loaded in suites {
+        let suite = &loaded.suite;
+        let requires: Vec<&str> = suite.requires.iter().map(|c| c.name()).collect();
+        out.push_str(&format!(
+            "{}  [{}]  {}{}\n",
+            suite.name,
+            suite.claims.join(", "),
+            loaded.file,
+            if requires.is_empty() {
+                String::new()
+            } else {
+                format!("  (requires {})", requires.join(", "))
+            }
+        ));
+    }
+    out.push_str(&format!("{} suites\n", suites.len()));
+    out
+}
+
+/// `pelcro-conformance run`.
+pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
+    let spec = TargetSpec::parse(&args.target)?;
+    let (profile, profile_source) = load_profile(args.profile.as_deref())?;
+    let schemas = load_schemas(args.schemas.as_deref())?;
+    let suites = load_suites(&args, &schemas, &profile)?;
+    if args.list {
+        report::console::print(&list(&suites));
+        return Ok(Exit::Passed);
+    }
+    let site_id = match (&args.site_id, &spec) {
+        (Some(id), _) => id.clone(),
+        (None, TargetSpec::Mock) => "1".into(),
+        (None, TargetSpec::Url(_)) => {
+            return Err(AppError::usage(
+                "--site-id (or PELCRO_SITE_ID) is required for a target URL",
+            ));
+        }
+    };
+    if site_id.trim().is_empty() {
+        return Err(AppError::usage("--site-id is empty"));
+    }
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(args.connect_timeout),
+        total: Duration::from_secs(args.timeout),
+    };
+    let http = HttpClient::new(timeouts).map_err(AppError::environment)?;
+    let started_at = crate::time::now_rfc3339();
+    let clock = Instant::now();
+    let target = Target::connect(&spec, &site_id, &profile, &http).await?;
+    let capabilities = target
+        .capabilities
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    let ctx = Arc::new(RunContext::new(
+        target,
+        http,
+        schemas,
+        profile,
+        args.jobs as usize,
+    ));
+    let suites_report = run_all(Arc::clone(&ctx), suites).await;
+    let report = RunReport {
+        format_version: REPORT_FORMAT_VERSION,
+        harness_version: env!("CARGO_PKG_VERSION").into(),
+        target: ctx.target.label.clone(),
+        site_id: ctx.target.site_id.clone(),
+        profile: ctx.profile.name.clone(),
+        profile_source,
+        capabilities,
+        started_at,
+        duration_ms: clock.elapsed().as_millis() as u64,
+        suites: suites_report,
+    };
+    report::console::print(&report::console::render(&report, args.verbose));
+    if ctx.target_was_unreachable() {
+        return Err(AppError::environment(format!(
+            "{}: no request reached the target",
+            ctx.target.label
+        )));
+    }
+    Ok(if report.passed() {
+        Exit::Passed
+    } else {
+        Exit::Failed
+    })
+}
+
+/// `pelcro-conformance mock`: serves until Ctrl-C.
+pub async fn mock(args: MockArgs) -> Result<Exit, AppError> {
+    let (profile, source) = load_profile(args.profile.as_deref())?;
+    let config = MockConfig {
+        site_id: args.site_id,
+        profile,
+        trust_forwarded_for: args.trust_forwarded_for,
+        ..MockConfig::default()
+    };
+    let server = MockServer::start_on((args.host, args.port).into(), config)
+        .await
+        .map_err(|e| {
+            AppError::environment(format!("cannot listen on {}:{}: {e}", args.host, args.port))
+        })?;
+    let base = server.base_url();
+    report::console::print(&format!(
+        "Pelcro mock listening on {base}\n  API:     {base}/api/v1/sdk  (site_id={})\n  control: {base}/__control\n  profile: {source}\nPress Ctrl-C to stop.\n",
+        args.site_id
+    ));
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| AppError::environment(format!("cannot wait for Ctrl-C: {e}")))?;
+    server.shutdown().await;
+    Ok(Exit::Passed)
+}

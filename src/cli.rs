@@ -1,0 +1,86 @@
+//! The command line, as clap reads it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pelcro-conformance",
+    version,
+    about = "Contract and conformance harness for the Pelcro Open API"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the conformance suites against a target (the embedded mock by default).
+    Run(RunArgs),
+    /// Serve the Pelcro mock on its own until stopped (Ctrl-C).
+    Mock(MockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// `mock` (the embedded mock) or a base URL such as https://www.pelcro.com.
+    #[arg(long, default_value = "mock", value_name = "mock|URL")]
+    pub target: String,
+    /// The site id sent with every request (1 on the embedded mock).
+    #[arg(long, env = "PELCRO_SITE_ID", value_name = "ID")]
+    pub site_id: Option<String>,
+    /// Read suites from this folder instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub suites: Option<PathBuf>,
+    /// Read JSON Schemas from this folder instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub schemas: Option<PathBuf>,
+    /// A site profile: a YAML file, or the name of a built-in profile (`default`, ...).
+    #[arg(long, value_name = "FILE|NAME")]
+    pub profile: Option<String>,
+    /// Run only suites whose name or file contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Run only suites with this tag (repeatable; any of them).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Run only suites covering this claim ID (repeatable; any of them).
+    #[arg(long = "claim", value_name = "ID")]
+    pub claims: Vec<String>,
+    /// List the selected suites and exit without running them.
+    #[arg(long)]
+    pub list: bool,
+    /// Show every step and check, not only failures.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// How many suites run at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
+    pub jobs: u16,
+    /// Seconds to wait for a connection.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300), value_name = "SECONDS")]
+    pub connect_timeout: u64,
+    /// Seconds to wait for a whole response.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// The port to listen on (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// The id of the mock's site.
+    #[arg(long, default_value_t = 1)]
+    pub site_id: u64,
+    /// The site's settings: a profile YAML file or a built-in profile's name.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub profile: Option<String>,
+    /// Take the requester's IP from X-Forwarded-For (for IP-range plans and geo).
+    #[arg(long)]
+    pub trust_forwarded_for: bool,
+}

@@ -1,0 +1,175 @@
+//! Sending requests: one pooled client, timeouts, and a cap on how much of a body is read.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Bodies larger than this are not read further; the step fails with a reason instead.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// What the target answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    /// Header names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// The body parsed as JSON, when it is JSON.
+    pub json: Option<Value>,
+    pub elapsed: Duration,
+}
+
+impl Response {
+    pub fn new(status: u16, headers: Vec<(String, String)>, body: String) -> Response {
+        let json = serde_json::from_str(&body).ok();
+        Response {
+            status,
+            headers,
+            body,
+            json,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A request ready to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingRequest {
+    pub method: reqwest::Method,
+    pub url: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Body>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Json(Value),
+    Raw(String),
+}
+
+/// Why no response came.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TransportError {
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("the body is larger than {MAX_BODY_BYTES} bytes")]
+    TooLarge,
+    #[error("the connection failed: {0}")]
+    Other(String),
+}
+
+impl TransportError {
+    /// Whether the target could not be reached at all (as opposed to answering badly).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, TransportError::Connect(_))
+    }
+}
+
+/// Timeouts of the client.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            total: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The run's one HTTP client (one connection pool for every suite).
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    timeouts: Timeouts,
+}
+
+impl HttpClient {
+    pub fn new(timeouts: Timeouts) -> Result<HttpClient, String> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .timeout(timeouts.total)
+            .user_agent(concat!("pelcro-conformance/", env!("CARGO_PKG_VERSION")))
+            .https_only(false)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(HttpClient { client, timeouts })
+    }
+
+    pub async fn send(&self, request: &OutgoingRequest) -> Result<Response, TransportError> {
+        let started = Instant::now();
+        let mut builder = self
+            .client
+            .request(request.method.clone(), &request.url)
+            .query(&request.query)
+            .header(reqwest::header::ACCEPT, "application/json");
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        builder = match &request.body {
+            Some(Body::Json(value)) => builder.json(value),
+            Some(Body::Raw(text)) => builder.body(text.clone()),
+            None => builder,
+        };
+        let mut reply = builder.send().await.map_err(|e| self.classify(e))?;
+        let status = reply.status().as_u16();
+        let headers = reply
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = reply.chunk().await.map_err(|e| self.classify(e))? {
+            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(TransportError::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let mut response = Response::new(
+            status,
+            headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        );
+        response.elapsed = started.elapsed();
+        Ok(response)
+    }
+
+    fn classify(&self, error: reqwest::Error) -> TransportError {
+        if error.is_timeout() {
+            TransportError::Timeout(self.timeouts.total)
+        } else if error.is_connect() {
+            TransportError::Connect(root_cause(&error))
+        } else {
+            TransportError::Other(root_cause(&error))
+        }
+    }
+}
+
+/// reqwest's top-level message is generic; the innermost cause says what happened.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}

@@ -1,0 +1,90 @@
+//! The console summary: one line per suite, the failures with expected vs actual, and the count
+//! line `N passed, N failed, N skipped` last.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use super::{RunReport, StepOutcome, SuiteOutcome};
+
+/// The summary as text; `verbose` adds every check of every step.
+pub fn render(report: &RunReport, verbose: bool) -> String {
+    let mut out = String::new();
+    for suite in &report.suites {
+        let mark = match suite.outcome {
+            SuiteOutcome::Passed => "✓",
+            SuiteOutcome::Failed => "✗",
+            SuiteOutcome::Skipped => "-",
+        };
+        let _ = write!(out, "{mark} {}  [{}]", suite.name, suite.claims.join(", "));
+        match suite.outcome {
+            SuiteOutcome::Skipped => {
+                let _ = writeln!(
+                    out,
+                    "  skipped: {}",
+                    suite.reason.as_deref().unwrap_or("no reason given")
+                );
+            }
+            _ => {
+                let _ = writeln!(out, "  ({} ms)", suite.duration_ms);
+            }
+        }
+        if suite.outcome == SuiteOutcome::Failed && suite.steps.is_empty() {
+            let _ = writeln!(out, "    {}", suite.reason.as_deref().unwrap_or("failed"));
+        }
+        for step in &suite.steps {
+            let show_step = verbose || step.outcome != StepOutcome::Passed;
+            if !show_step {
+                continue;
+            }
+            let label = match step.outcome {
+                StepOutcome::Passed => "ok",
+                StepOutcome::Failed => "FAILED",
+                StepOutcome::Errored => "ERROR",
+                StepOutcome::NotRun => "not run",
+            };
+            let _ = writeln!(out, "    step `{}` ({}): {label}", step.name, suite.file);
+            if let Some(reason) = &step.reason
+                && step.outcome != StepOutcome::Failed
+            {
+                let _ = writeln!(out, "      {reason}");
+            }
+            for check in &step.checks {
+                if check.passed && !verbose {
+                    continue;
+                }
+                let mark = if check.passed { "ok" } else { "✗" };
+                let _ = writeln!(out, "      {mark} {} {}", check.kind.name(), check.subject);
+                let _ = writeln!(out, "          expected: {}", check.expected);
+                let _ = writeln!(out, "          actual:   {}", check.actual);
+            }
+            if step.outcome == StepOutcome::Failed
+                && let Some(evidence) = &step.evidence
+            {
+                let _ = writeln!(
+                    out,
+                    "      request: {} {} → {}",
+                    evidence.method,
+                    evidence.url,
+                    evidence
+                        .status
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "no answer".into())
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\ntarget: {} · site {} · profile {} ({}) · {} ms",
+        report.target, report.site_id, report.profile, report.profile_source, report.duration_ms
+    );
+    let _ = writeln!(out, "{}", report.counts());
+    out
+}
+
+/// Prints to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
+pub fn print(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}

@@ -1,0 +1,6 @@
+//! What a run found, and the ways of telling it.
+
+pub mod console;
+mod model;
+
+pub use model::*;

@@ -1,0 +1,123 @@
+//! The result of a run, in one serializable tree. Everything in it is already redacted.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::checks::CheckResult;
+
+/// Bumped when the JSON report's shape changes incompatibly.
+pub const REPORT_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub format_version: u32,
+    pub harness_version: String,
+    /// `embedded mock` or the target URL.
+    pub target: String,
+    pub site_id: String,
+    /// The profile's name and where it came from.
+    pub profile: String,
+    pub profile_source: String,
+    /// The target's capabilities as probed.
+    pub capabilities: Vec<String>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub suites: Vec<SuiteReport>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuiteOutcome {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteReport {
+    pub name: String,
+    pub file: String,
+    pub claims: Vec<String>,
+    pub tags: Vec<String>,
+    pub outcome: SuiteOutcome,
+    /// Why it was skipped, or the first failure in a sentence.
+    pub reason: Option<String>,
+    pub steps: Vec<StepReport>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    Passed,
+    /// A check failed: the target deviates.
+    Failed,
+    /// The step could not be carried out (no answer, a variable missing at run time).
+    Errored,
+    /// An earlier step did not provide what this one needs.
+    NotRun,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub name: String,
+    pub outcome: StepOutcome,
+    pub reason: Option<String>,
+    /// For repeated steps: the attempt (from 1) that failed, or the count that passed.
+    pub attempts: u64,
+    pub checks: Vec<CheckResult>,
+    /// The last exchange, redacted.
+    pub evidence: Option<Evidence>,
+    pub duration_ms: u64,
+}
+
+/// One request and its response, redacted at the source.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub method: String,
+    /// Path and query, relative to the target.
+    pub url: String,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Option<Value>,
+    pub status: Option<u16>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: Option<Value>,
+}
+
+/// Counts of suites by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl RunReport {
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for suite in &self.suites {
+            match suite.outcome {
+                SuiteOutcome::Passed => counts.passed += 1,
+                SuiteOutcome::Failed => counts.failed += 1,
+                SuiteOutcome::Skipped => counts.skipped += 1,
+            }
+        }
+        counts
+    }
+
+    /// Whether every suite that ran passed.
+    pub fn passed(&self) -> bool {
+        self.counts().failed == 0
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        )
+    }
+}

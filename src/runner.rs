@@ -1,0 +1,219 @@
+//! Running suites: concurrently where they cannot disturb each other, one at a time where they
+//! change the target for everyone (the clock, faults, site settings); steps always in order.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::http::{HttpClient, OutgoingRequest, Response, TransportError};
+use crate::profile::SiteProfile;
+use crate::redact::Redactor;
+use crate::report::{StepOutcome, SuiteOutcome, SuiteReport};
+use crate::schemas::SchemaSet;
+use crate::step::run_step;
+use crate::suite::{Capability, LoadedSuite, Suite};
+use crate::target::Target;
+use crate::template::{self, Scope};
+
+/// Everything the suites of one run share.
+pub struct RunContext {
+    pub target: Target,
+    pub http: HttpClient,
+    pub schemas: SchemaSet,
+    pub profile: SiteProfile,
+    pub redactor: Redactor,
+    /// How many suites run at once.
+    pub jobs: usize,
+    /// Distinguishes this run's generated data from other runs'.
+    pub run_id: String,
+    requests: AtomicUsize,
+    unreachable: AtomicUsize,
+}
+
+impl RunContext {
+    pub fn new(
+        target: Target,
+        http: HttpClient,
+        schemas: SchemaSet,
+        profile: SiteProfile,
+        jobs: usize,
+    ) -> RunContext {
+        RunContext {
+            target,
+            http,
+            schemas,
+            profile,
+            redactor: Redactor::new(),
+            jobs: jobs.max(1),
+            run_id: format!("{:06x}", fastrand::u32(..0xff_ffff)),
+            requests: AtomicUsize::new(0),
+            unreachable: AtomicUsize::new(0),
+        }
+    }
+
+    /// Sends one request, counting those that found no one to answer.
+    pub async fn send(&self, request: &OutgoingRequest) -> Result<Response, TransportError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let result = self.http.send(request).await;
+        if result.as_ref().is_err_and(TransportError::is_unreachable) {
+            self.unreachable.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+
+    /// True when requests were sent and none reached the target.
+    pub fn target_was_unreachable(&self) -> bool {
+        let sent = self.requests.load(Ordering::Relaxed);
+        sent > 0 && self.unreachable.load(Ordering::Relaxed) == sent
+    }
+}
+
+/// Suites that change the target for everyone run alone.
+fn runs_alone(suite: &Suite) -> bool {
+    suite.requires.iter().any(|c| {
+        matches!(
+            c,
+            Capability::Clock | Capability::Faults | Capability::Control
+        )
+    })
+}
+
+/// Runs every suite; the reports come back in the order of `suites`.
+pub async fn run_all(ctx: Arc<RunContext>, suites: Vec<LoadedSuite>) -> Vec<SuiteReport> {
+    let mut slots: Vec<Option<SuiteReport>> = vec![None; suites.len()];
+    let identities: Vec<(String, String)> = suites
+        .iter()
+        .map(|s| (s.suite.name.clone(), s.file.clone()))
+        .collect();
+    let (alone, shared): (Vec<_>, Vec<_>) = suites
+        .into_iter()
+        .enumerate()
+        .partition(|(_, s)| runs_alone(&s.suite));
+
+    let permits = Arc::new(Semaphore::new(ctx.jobs));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, loaded) in shared {
+        let ctx = Arc::clone(&ctx);
+        let permits = Arc::clone(&permits);
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.ok();
+            (index, run_suite(&ctx, &loaded, index).await)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, report)) => slots[index] = Some(report),
+            // A panic in a suite is a harness bug; the suite's slot is filled below as failed.
+            Err(error) => eprintln!("internal error in a suite task: {error}"),
+        }
+    }
+    for (index, loaded) in &alone {
+        slots[*index] = Some(run_suite(&ctx, loaded, *index).await);
+        restore_target(&ctx, &loaded.suite).await;
+    }
+    slots
+        .into_iter()
+        .zip(identities)
+        .map(|(slot, (name, file))| {
+            slot.unwrap_or_else(|| SuiteReport {
+                name,
+                file,
+                claims: Vec::new(),
+                tags: Vec::new(),
+                outcome: SuiteOutcome::Failed,
+                reason: Some("the harness failed while running this suite".into()),
+                steps: Vec::new(),
+                duration_ms: 0,
+            })
+        })
+        .collect()
+}
+
+/// After a suite that changed the mock, puts back the run's profile and clears faults.
+async fn restore_target(ctx: &RunContext, suite: &Suite) {
+    if !suite.requires.contains(&Capability::Control)
+        && !suite.requires.contains(&Capability::Faults)
+    {
+        return;
+    }
+    if let Err(error) = ctx.target.apply_profile(&ctx.profile, &ctx.http).await {
+        eprintln!("warning: could not restore the mock's site settings: {error}");
+    }
+    let clear = OutgoingRequest {
+        method: reqwest::Method::DELETE,
+        url: ctx.target.control_url("/faults"),
+        query: Vec::new(),
+        headers: Vec::new(),
+        body: None,
+    };
+    let _ = ctx.http.send(&clear).await;
+}
+
+async fn run_suite(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -> SuiteReport {
+    let suite = &loaded.suite;
+    let started = Instant::now();
+    let mut report = SuiteReport {
+        name: suite.name.clone(),
+        file: loaded.file.clone(),
+        claims: suite.claims.clone(),
+        tags: suite.tags.clone(),
+        outcome: SuiteOutcome::Passed,
+        reason: None,
+        steps: Vec::new(),
+        duration_ms: 0,
+    };
+    let missing: Vec<&str> = suite
+        .requires
+        .iter()
+        .filter(|c| !ctx.target.has(**c))
+        .map(|c| c.name())
+        .collect();
+    if !missing.is_empty() {
+        report.outcome = SuiteOutcome::Skipped;
+        report.reason = Some(format!(
+            "needs the {} capability, which {} lacks",
+            missing.join(", "),
+            ctx.target.label
+        ));
+        return report;
+    }
+
+    let mut scope = Scope::new(ctx.profile.to_json(), format!("{}-{index}", ctx.run_id));
+    scope.set("site_id", Value::String(ctx.target.site_id.clone()));
+    for (name, value) in &suite.vars {
+        match template::render_value(value, &mut scope) {
+            Ok(rendered) => scope.set(name.clone(), rendered),
+            Err(error) => {
+                report.outcome = SuiteOutcome::Failed;
+                report.reason = Some(format!("suite variable `{name}`: {error}"));
+                return report;
+            }
+        }
+    }
+    let captured_names: BTreeSet<String> = suite
+        .steps
+        .iter()
+        .flat_map(|s| s.value.capture.keys().cloned())
+        .collect();
+    for step in &suite.steps {
+        let step_report = run_step(ctx, &step.value, &mut scope, &captured_names).await;
+        if step_report.outcome != StepOutcome::Passed && report.reason.is_none() {
+            report.outcome = SuiteOutcome::Failed;
+            report.reason = Some(format!(
+                "step `{}`: {}",
+                step_report.name,
+                step_report
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| "failed".into())
+            ));
+        }
+        report.steps.push(step_report);
+    }
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    report
+}

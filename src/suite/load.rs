@@ -1,0 +1,529 @@
+//! Finding suite files and checking them before anything runs.
+//!
+//! Everything that can be known from the file alone is checked here, so a run never stops halfway
+//! on a typo: claim IDs, schema names, matcher shapes, capability declarations, and that every
+//! variable is defined before it is used.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+use serde_json::Value;
+
+use super::model::{Capability, Step, Suite};
+use crate::checks::matcher;
+use crate::input::{self, InputError, locate};
+use crate::schemas::SchemaSet;
+use crate::template;
+
+/// The repository's `suites/`, built into the binary.
+static EMBEDDED_SUITES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/suites");
+
+/// The folder of site profiles inside a suites folder; not suites themselves.
+pub const PROFILES_DIR: &str = "profiles";
+
+/// The most times a step may repeat: enough for any lockout setting, small enough to be polite.
+pub const MAX_REPEAT: u64 = 1000;
+
+/// Variables the runner defines itself.
+const RUNNER_VARIABLES: &[&str] = &["site_id", "repeat_index"];
+
+/// A suite file's name and bytes, before parsing.
+#[derive(Debug, Clone)]
+pub struct SuiteSource {
+    pub file: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A suite that passed every static check.
+#[derive(Debug, Clone)]
+pub struct LoadedSuite {
+    pub file: String,
+    pub suite: Suite,
+}
+
+/// What the static checks compare against.
+pub struct LoadContext<'a> {
+    pub schemas: &'a SchemaSet,
+    /// The profile as JSON, so `{{ profile.x }}` can be checked.
+    pub profile: &'a Value,
+}
+
+/// The suites built into the binary, sorted by file name.
+pub fn embedded_sources() -> Vec<SuiteSource> {
+    let mut sources = Vec::new();
+    collect_embedded(&EMBEDDED_SUITES, &mut sources);
+    sources.sort_by(|a, b| a.file.cmp(&b.file));
+    sources
+}
+
+fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<SuiteSource>) {
+    for file in dir.files() {
+        if is_suite_file(file.path()) {
+            out.push(SuiteSource {
+                file: format!("suites/{}", file.path().display()),
+                bytes: file.contents().to_vec(),
+            });
+        }
+    }
+    for sub in dir.dirs() {
+        if sub.path().file_name().is_some_and(|n| n != PROFILES_DIR) {
+            collect_embedded(sub, out);
+        }
+    }
+}
+
+/// An embedded profile by name (`suites/profiles/NAME.yaml`).
+pub fn embedded_profile(name: &str) -> Option<(String, &'static [u8])> {
+    let path = format!("{PROFILES_DIR}/{name}.yaml");
+    EMBEDDED_SUITES
+        .get_file(&path)
+        .map(|file| (format!("suites/{path}"), file.contents()))
+}
+
+/// The names of the embedded profiles.
+pub fn embedded_profile_names() -> Vec<String> {
+    let mut names: Vec<String> = EMBEDDED_SUITES
+        .get_dir(PROFILES_DIR)
+        .map(|dir| {
+            dir.files()
+                .filter(|f| is_suite_file(f.path()))
+                .filter_map(|f| {
+                    f.path()
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn is_suite_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+/// The suite files under a folder, recursively, sorted; `profiles/` is skipped, and files whose
+/// real path lies outside the folder (through a link) are refused.
+pub fn dir_sources(dir: &Path) -> Result<Vec<SuiteSource>, InputError> {
+    let root = dir.canonicalize().map_err(|e| {
+        InputError::new(
+            dir.display().to_string(),
+            format!("cannot open the suites folder: {e}"),
+        )
+    })?;
+    if !root.is_dir() {
+        return Err(InputError::new(dir.display().to_string(), "not a folder"));
+    }
+    let mut files = Vec::new();
+    walk(&root, &root, &mut files)?;
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let bytes = input::read_file(&path)?;
+            let shown = Path::new(dir).join(path.strip_prefix(&root).unwrap_or(&path));
+            Ok(SuiteSource {
+                file: shown.display().to_string(),
+                bytes,
+            })
+        })
+        .collect()
+}
+
+fn walk(root: &Path, dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| InputError::new(dir.display().to_string(), format!("cannot read: {e}")))?;
+    for entry in entries {
+        let entry = entry
+            .map_err(|e| InputError::new(dir.display().to_string(), format!("cannot read: {e}")))?;
+        let path = entry.path();
+        let real = path.canonicalize().map_err(|e| {
+            InputError::new(path.display().to_string(), format!("cannot read: {e}"))
+        })?;
+        if !real.starts_with(root) {
+            return Err(InputError::new(
+                path.display().to_string(),
+                "points outside the suites folder; refused",
+            ));
+        }
+        if real.is_dir() {
+            if path.file_name().is_some_and(|n| n != PROFILES_DIR) {
+                walk(root, &path, files)?;
+            }
+        } else if is_suite_file(&path) {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Parses and checks every source; returns every error, not only the first.
+pub fn load_all(
+    sources: &[SuiteSource],
+    ctx: &LoadContext,
+) -> Result<Vec<LoadedSuite>, Vec<InputError>> {
+    let mut suites = Vec::new();
+    let mut errors = Vec::new();
+    let mut names = BTreeSet::new();
+    for source in sources {
+        match load(source, ctx) {
+            Ok(loaded) => {
+                if !names.insert(loaded.suite.name.clone()) {
+                    let text = String::from_utf8_lossy(&source.bytes);
+                    let (line, column) = locate(&text, 1, &loaded.suite.name);
+                    errors.push(
+                        InputError::new(
+                            &source.file,
+                            format!("another suite is also named `{}`", loaded.suite.name),
+                        )
+                        .at(line, column),
+                    );
+                }
+                suites.push(loaded);
+            }
+            Err(error) => errors.push(error),
+        }
+    }
+    if errors.is_empty() {
+        Ok(suites)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses one suite file and checks it.
+pub fn load(source: &SuiteSource, ctx: &LoadContext) -> Result<LoadedSuite, InputError> {
+    let text = input::utf8(&source.file, &source.bytes)?;
+    let suite: Suite = input::parse_yaml(&source.file, text)?;
+    Checker {
+        file: &source.file,
+        text,
+        ctx,
+        suite: &suite,
+    }
+    .check()?;
+    Ok(LoadedSuite {
+        file: source.file.clone(),
+        suite,
+    })
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+    ctx: &'a LoadContext<'a>,
+    suite: &'a Suite,
+}
+
+impl Checker<'_> {
+    /// An error placed at `needle`, searched from `line`.
+    fn error(&self, line: u64, needle: &str, message: String) -> InputError {
+        let (line, column) = locate(self.text, line, needle);
+        InputError::new(self.file, message).at(line, column)
+    }
+
+    fn check(&self) -> Result<(), InputError> {
+        let suite = self.suite;
+        if suite.name.trim().is_empty() {
+            return Err(self.error(1, "name", "the suite's `name` is empty".into()));
+        }
+        if suite.claims.is_empty() {
+            return Err(self.error(
+                1,
+                "claims",
+                "`claims` lists no claim ID of spec/claims.md".into(),
+            ));
+        }
+        for id in &suite.claims {
+            if crate::claims::find(id).is_none() {
+                return Err(self.error(
+                    1,
+                    id,
+                    format!("`{id}` is not a claim ID of spec/claims.md"),
+                ));
+            }
+        }
+        if suite.steps.is_empty() {
+            return Err(self.error(1, "steps", "the suite has no steps".into()));
+        }
+        let mut defined: BTreeSet<String> = BTreeSet::new();
+        for (name, value) in &suite.vars {
+            self.check_references(1, value, &defined)?;
+            defined.insert(name.clone());
+        }
+        let mut step_names = BTreeSet::new();
+        for spanned in &suite.steps {
+            let line = spanned.referenced.line();
+            let step = &spanned.value;
+            if !step_names.insert(step.name.as_str()) {
+                return Err(self.error(
+                    line,
+                    &step.name,
+                    format!("another step is also named `{}`", step.name),
+                ));
+            }
+            self.check_step(line, step, &defined)?;
+            defined.extend(step.capture.keys().cloned());
+        }
+        Ok(())
+    }
+
+    fn check_step(
+        &self,
+        line: u64,
+        step: &Step,
+        defined: &BTreeSet<String>,
+    ) -> Result<(), InputError> {
+        let step_error = |message: String| {
+            self.error(line, &step.name, format!("step `{}`: {message}", step.name))
+        };
+        if step.name.trim().is_empty() {
+            return Err(self.error(line, "name", "a step has an empty `name`".into()));
+        }
+        match (&step.request, &step.advance_clock) {
+            (Some(_), Some(_)) => {
+                return Err(step_error(
+                    "has both `request` and `advance_clock`; use two steps".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(step_error("needs a `request` or an `advance_clock`".into()));
+            }
+            _ => {}
+        }
+        if let Some(advance) = &step.advance_clock {
+            self.require(line, step, Capability::Clock, "advance_clock")?;
+            if let Value::String(text) = advance
+                && !text.contains("{{")
+            {
+                parse_duration(text)
+                    .map_err(|e| self.error(line, text, format!("step `{}`: {e}", step.name)))?;
+            } else if !advance.is_string() && advance.as_u64().is_none() {
+                return Err(step_error(
+                    "`advance_clock` takes a duration such as `300s`, `5m` or `60d`".into(),
+                ));
+            }
+            self.check_references(line, advance, defined)?;
+        }
+        if let Some(request) = &step.request {
+            const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
+            if !METHODS.contains(&request.method.as_str()) {
+                return Err(self.error(
+                    line,
+                    &request.method,
+                    format!(
+                        "step `{}`: method `{}` is not one of {}",
+                        step.name,
+                        request.method,
+                        METHODS.join(", ")
+                    ),
+                ));
+            }
+            if !request.path.starts_with('/') {
+                return Err(self.error(
+                    line,
+                    &request.path,
+                    format!("step `{}`: `path` must start with `/`", step.name),
+                ));
+            }
+            if request.json.is_some() && request.body.is_some() {
+                return Err(step_error("has both `json` and `body`; send one".into()));
+            }
+            if request.control {
+                self.require(line, step, Capability::Control, "control: true")?;
+            }
+            for value in [
+                Some(Value::String(request.path.clone())),
+                request.json.clone(),
+                request.body.clone().map(Value::String),
+                request.bearer.clone().map(Value::String),
+                Some(Value::Object(request.query.clone())),
+                Some(Value::Object(request.headers.clone())),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                self.check_references(line, &value, defined)?;
+            }
+        }
+        if let Some(repeat) = &step.repeat {
+            match repeat {
+                Value::Number(n) if n.as_u64().is_some_and(|n| (1..=MAX_REPEAT).contains(&n)) => {}
+                Value::String(text) if text.contains("{{") => {
+                    self.check_references(line, repeat, defined)?
+                }
+                _ => {
+                    return Err(self.error(
+                        line,
+                        "repeat",
+                        format!("step `{}`: `repeat` takes a whole number from 1 to {MAX_REPEAT} or a template", step.name),
+                    ));
+                }
+            }
+        }
+        self.check_expect(line, step, defined)?;
+        for (name, from) in &step.capture {
+            if !from.as_str().is_some_and(|s| !s.is_empty()) {
+                return Err(self.error(
+                    line,
+                    name,
+                    format!("step `{}`: capture `{name}` takes a JSON Pointer, a dotted path or `header:NAME`", step.name),
+                ));
+            }
+            if template::is_builtin(name) || RUNNER_VARIABLES.contains(&name.as_str()) {
+                return Err(self.error(
+                    line,
+                    name,
+                    format!("step `{}`: `{name}` is a reserved variable name", step.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_expect(
+        &self,
+        line: u64,
+        step: &Step,
+        defined: &BTreeSet<String>,
+    ) -> Result<(), InputError> {
+        let expect = &step.expect;
+        if let Some(status) = &expect.status {
+            let valid_code = |v: &Value| v.as_u64().is_some_and(|n| (100..=599).contains(&n));
+            let ok = match status {
+                Value::Number(_) => valid_code(status),
+                Value::Array(codes) => !codes.is_empty() && codes.iter().all(valid_code),
+                Value::String(text) => text.contains("{{"),
+                _ => false,
+            };
+            if !ok {
+                return Err(self.error(
+                    line,
+                    "status",
+                    format!(
+                        "step `{}`: `status` takes a code (100-599), a list of codes or a template",
+                        step.name
+                    ),
+                ));
+            }
+            self.check_references(line, status, defined)?;
+        }
+        if let Some(schema) = &expect.schema
+            && !self.ctx.schemas.contains(schema)
+        {
+            return Err(self.error(
+                line,
+                schema,
+                format!(
+                    "step `{}`: unknown schema `{schema}` (known: {})",
+                    step.name,
+                    self.ctx.schemas.names().join(", ")
+                ),
+            ));
+        }
+        let jwt_matchers = expect
+            .jwt
+            .iter()
+            .flat_map(|jwt| jwt.header.iter().chain(jwt.claims.iter()));
+        for (key, spec) in expect
+            .json
+            .iter()
+            .chain(expect.headers.iter())
+            .chain(jwt_matchers)
+        {
+            matcher::check_shape(spec).map_err(|e| {
+                self.error(line, key, format!("step `{}`: `{key}`: {e}", step.name))
+            })?;
+            self.check_references(line, spec, defined)?;
+        }
+        if let Some(ttl) = expect.jwt.as_ref().and_then(|jwt| jwt.ttl_days.as_ref()) {
+            self.check_references(line, ttl, defined)?;
+        }
+        Ok(())
+    }
+
+    fn require(
+        &self,
+        line: u64,
+        step: &Step,
+        capability: Capability,
+        what: &str,
+    ) -> Result<(), InputError> {
+        if self.suite.requires.contains(&capability) {
+            return Ok(());
+        }
+        Err(self.error(
+            line,
+            what.split(':').next().unwrap_or(what),
+            format!(
+                "step `{}` uses `{what}`, so the suite must declare `requires: [{}]`",
+                step.name,
+                capability.name()
+            ),
+        ))
+    }
+
+    /// Every variable a value uses must be built in, defined by `vars`, or captured earlier.
+    fn check_references(
+        &self,
+        line: u64,
+        value: &Value,
+        defined: &BTreeSet<String>,
+    ) -> Result<(), InputError> {
+        let names =
+            template::value_references(value).map_err(|e| self.error(line, "{{", e.to_string()))?;
+        for name in names {
+            let root = template::root_name(name);
+            let known = defined.contains(root)
+                || RUNNER_VARIABLES.contains(&root)
+                || template::is_builtin(name);
+            if !known {
+                return Err(self.error(
+                    line,
+                    name,
+                    format!("unknown variable `{name}`: not in `vars`, not captured by an earlier step, not built in"),
+                ));
+            }
+            if let Some(path) = name.strip_prefix("profile.")
+                && path
+                    .split('.')
+                    .try_fold(self.ctx.profile, |v, key| v.get(key))
+                    .is_none()
+            {
+                return Err(self.error(
+                    line,
+                    name,
+                    format!("unknown variable `{name}`: the profile has no `{path}`"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `300s`, `5m`, `2h`, `60d` or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as `300s`, `5m`, `2h` or `60d`"))?;
+    let scale = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => return Err(format!("`{other}` is not a unit of duration (s, m, h, d)")),
+    };
+    number
+        .checked_mul(scale)
+        .ok_or_else(|| format!("`{text}` is too long a duration"))
+}

@@ -1,0 +1,7 @@
+//! Suites: the file format, and loading with static checks.
+
+pub mod load;
+mod model;
+
+pub use load::{LoadContext, LoadedSuite, SuiteSource};
+pub use model::*;

@@ -1,0 +1,258 @@
+//! The system under test: the embedded mock, or a Pelcro site (or a mock) at a URL.
+//!
+//! A target's capabilities are probed through the mock's control API; Pelcro answers 404 there,
+//! so it has none, and checks that need one are skipped with a reason.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use serde_json::{Value, json};
+
+use crate::http::{Body, HttpClient, OutgoingRequest};
+use crate::mock::{MockConfig, MockServer};
+use crate::profile::SiteProfile;
+use crate::suite::Capability;
+
+/// The API root under a target's base URL.
+pub const API_PREFIX: &str = "/api/v1/sdk";
+/// The mock's control API under a target's base URL.
+pub const CONTROL_PREFIX: &str = "/__control";
+
+/// What `--target` names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetSpec {
+    /// The embedded mock, started for this run.
+    Mock,
+    /// A base URL (`https://www.pelcro.com`); the API is under `/api/v1/sdk`.
+    Url(url::Url),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The user's words are wrong (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The target could not be reached or started (exit 3).
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+impl TargetSpec {
+    /// `mock`, or an `https://` URL (plain `http://` only to a loopback address).
+    pub fn parse(text: &str) -> Result<TargetSpec, TargetError> {
+        if text == "mock" {
+            return Ok(TargetSpec::Mock);
+        }
+        let url = url::Url::parse(text).map_err(|e| {
+            TargetError::Usage(format!("--target `{text}`: not `mock` and not a URL ({e})"))
+        })?;
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) => {}
+            "http" => {
+                return Err(TargetError::Usage(format!(
+                    "--target `{text}`: plain HTTP is refused for anything but a loopback address; use https://"
+                )));
+            }
+            other => {
+                return Err(TargetError::Usage(format!(
+                    "--target `{text}`: the scheme `{other}` is not http(s)"
+                )));
+            }
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(TargetError::Usage(format!(
+                "--target `{text}`: give the base URL without a query or fragment"
+            )));
+        }
+        Ok(TargetSpec::Url(url))
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// A target ready to run against.
+pub struct Target {
+    /// For reports: `embedded mock` or the URL.
+    pub label: String,
+    /// The base URL without a trailing slash.
+    pub base_url: String,
+    pub site_id: String,
+    pub capabilities: BTreeSet<Capability>,
+    /// Keeps the embedded mock alive for the run.
+    _mock: Option<MockServer>,
+}
+
+impl Target {
+    /// Starts or reaches the target, probes its capabilities, and hands a mock the run's profile.
+    pub async fn connect(
+        spec: &TargetSpec,
+        site_id: &str,
+        profile: &SiteProfile,
+        http: &HttpClient,
+    ) -> Result<Target, TargetError> {
+        let (label, base_url, mock) = match spec {
+            TargetSpec::Mock => {
+                let site: u64 = site_id.parse().map_err(|_| {
+                    TargetError::Usage(format!(
+                        "--site-id `{site_id}`: the mock's site id is a whole number"
+                    ))
+                })?;
+                let config = MockConfig {
+                    site_id: site,
+                    profile: profile.clone(),
+                    ..MockConfig::default()
+                };
+                let server = MockServer::start(config).await.map_err(|e| {
+                    TargetError::Unreachable(format!("cannot start the embedded mock: {e}"))
+                })?;
+                ("embedded mock".to_string(), server.base_url(), Some(server))
+            }
+            TargetSpec::Url(url) => (
+                url.to_string(),
+                url.as_str().trim_end_matches('/').to_string(),
+                None,
+            ),
+        };
+        let mut target = Target {
+            label,
+            base_url,
+            site_id: site_id.to_string(),
+            capabilities: BTreeSet::new(),
+            _mock: mock,
+        };
+        target.capabilities = target.probe(http).await?;
+        if target.capabilities.contains(&Capability::Control) && !matches!(spec, TargetSpec::Mock) {
+            target.apply_profile(profile, http).await?;
+        }
+        Ok(target)
+    }
+
+    pub fn api_url(&self, path: &str) -> String {
+        format!("{}{API_PREFIX}{path}", self.base_url)
+    }
+
+    pub fn control_url(&self, path: &str) -> String {
+        format!("{}{CONTROL_PREFIX}{path}", self.base_url)
+    }
+
+    pub fn has(&self, capability: Capability) -> bool {
+        self.capabilities.contains(&capability)
+    }
+
+    /// `GET /__control/capabilities`: a mock lists its own; anything else has none.
+    async fn probe(&self, http: &HttpClient) -> Result<BTreeSet<Capability>, TargetError> {
+        let response = http
+            .send(&get(self.control_url("/capabilities")))
+            .await
+            .map_err(|e| TargetError::Unreachable(format!("{}: {e}", self.label)))?;
+        let listed = response
+            .json
+            .as_ref()
+            .filter(|_| response.status == 200)
+            .and_then(|body| body.get("capabilities"))
+            .and_then(Value::as_array);
+        let Some(listed) = listed else {
+            return Ok(BTreeSet::new());
+        };
+        let mut capabilities: BTreeSet<Capability> = listed
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(Capability::from_name)
+            .collect();
+        capabilities.insert(Capability::Control);
+        Ok(capabilities)
+    }
+
+    /// Makes a mock's site behave as the run's profile says (a no-op for the embedded mock,
+    /// which starts with it).
+    pub async fn apply_profile(
+        &self,
+        profile: &SiteProfile,
+        http: &HttpClient,
+    ) -> Result<(), TargetError> {
+        let request = OutgoingRequest {
+            method: reqwest::Method::PUT,
+            url: self.control_url(&format!("/sites/{}", self.site_id)),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Some(Body::Json(profile.to_json())),
+        };
+        let response = http
+            .send(&request)
+            .await
+            .map_err(|e| TargetError::Unreachable(format!("{}: {e}", self.label)))?;
+        if response.status != 200 {
+            return Err(TargetError::Unreachable(format!(
+                "{}: the mock refused the profile ({}): {}",
+                self.label,
+                response.status,
+                crate::checks::brief_text(&response.body)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Advances a mock's virtual clock.
+    pub async fn advance_clock(&self, seconds: u64, http: &HttpClient) -> Result<(), String> {
+        let request = OutgoingRequest {
+            method: reqwest::Method::POST,
+            url: self.control_url("/clock/advance"),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Some(Body::Json(json!({ "seconds": seconds }))),
+        };
+        let response = http.send(&request).await.map_err(|e| e.to_string())?;
+        if response.status == 200 {
+            Ok(())
+        } else {
+            Err(format!(
+                "the mock refused to advance its clock ({}): {}",
+                response.status, response.body
+            ))
+        }
+    }
+}
+
+fn get(url: String) -> OutgoingRequest {
+    OutgoingRequest {
+        method: reqwest::Method::GET,
+        url,
+        query: Vec::new(),
+        headers: Vec::new(),
+        body: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_with_transport_rules() {
+        assert_eq!(TargetSpec::parse("mock").unwrap(), TargetSpec::Mock);
+        assert!(TargetSpec::parse("https://www.pelcro.com").is_ok());
+        assert!(TargetSpec::parse("http://127.0.0.1:8080").is_ok());
+        assert!(TargetSpec::parse("http://localhost:8080").is_ok());
+        assert!(TargetSpec::parse("http://[::1]:8080").is_ok());
+        for bad in [
+            "http://www.pelcro.com",
+            "ftp://x",
+            "not a url",
+            "https://x?site_id=1",
+            "http://10.0.0.1",
+        ] {
+            assert!(
+                matches!(TargetSpec::parse(bad), Err(TargetError::Usage(_))),
+                "{bad}"
+            );
+        }
+    }
+}
