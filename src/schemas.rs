@@ -216,9 +216,10 @@ impl SchemaSet {
             .map_err(|e| SchemaLoadError(registry_error_message(origin, &parsed, &e)))?;
 
         let mut validators = BTreeMap::new();
-        for (file, _uri, value) in &parsed {
+        for (file, uri, value) in &parsed {
             let validator = jsonschema::options()
                 .with_draft(Draft::Draft202012)
+                .with_base_uri(uri.as_str())
                 .with_registry(&registry)
                 .should_validate_formats(true)
                 .offline()
@@ -393,6 +394,115 @@ mod tests {
     fn schema_set_can_be_shared_across_threads() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<SchemaSet>();
+    }
+
+    /// A fresh folder under the system temp dir holding the given files; removed on drop.
+    struct TempSchemas(std::path::PathBuf);
+
+    impl TempSchemas {
+        fn new(tag: &str, files: &[(&str, &str)]) -> TempSchemas {
+            let dir = std::env::temp_dir().join(format!(
+                "pelcro-schemas-{tag}-{}-{}",
+                std::process::id(),
+                fastrand::u64(..)
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            for (name, text) in files {
+                std::fs::write(dir.join(name), text).unwrap();
+            }
+            TempSchemas(dir)
+        }
+    }
+
+    impl Drop for TempSchemas {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn load_error(tag: &str, files: &[(&str, &str)]) -> String {
+        let dir = TempSchemas::new(tag, files);
+        match SchemaSet::from_dir(&dir.0) {
+            Ok(set) => panic!("loaded {:?}", set.names()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    const OK_A: &str = r#"{"$schema":"https://json-schema.org/draft/2020-12/schema",
+        "$id":"https://pelcro-conformance.local/schemas/a.json","type":"object",
+        "properties":{"b":{"$ref":"b.json"}}}"#;
+    const OK_B: &str = r#"{"$id":"https://pelcro-conformance.local/schemas/b.json","type":"integer"}"#;
+
+    #[test]
+    fn from_dir_loads_json_files_and_resolves_relative_refs() {
+        let dir = TempSchemas::new("ok", &[("a.json", OK_A), ("b.json", OK_B), ("notes.txt", "x")]);
+        let set = SchemaSet::from_dir(&dir.0).unwrap();
+        assert_eq!(set.names(), vec!["a".to_owned(), "b".to_owned()]);
+        assert!(set.validate("a", &json!({"b": 1})).is_ok());
+        let errors = set.validate("a", &json!({"b": "1"})).unwrap_err();
+        assert_eq!(errors[0].instance_path, "/b");
+        assert_eq!(errors[0].keyword, "type");
+    }
+
+    #[test]
+    fn schema_without_id_gets_the_base_uri_of_its_file_name() {
+        let c = r#"{"type":"object","properties":{"b":{"$ref":"b.json"}}}"#;
+        let dir = TempSchemas::new("noid", &[("c.json", c), ("b.json", OK_B)]);
+        let set = SchemaSet::from_dir(&dir.0).unwrap();
+        assert!(set.validate("c", &json!({"b": 2})).is_ok());
+        assert!(set.validate("c", &json!({"b": true})).is_err());
+    }
+
+    #[test]
+    fn invalid_json_names_the_file() {
+        let msg = load_error("json", &[("a.json", OK_A), ("b.json", OK_B), ("broken.json", "{\"type\": ")]);
+        assert!(msg.contains("broken.json"), "{msg}");
+        assert!(msg.contains("invalid JSON"), "{msg}");
+    }
+
+    #[test]
+    fn invalid_schema_names_the_file() {
+        let bad = r#"{"$id":"https://pelcro-conformance.local/schemas/bad.json","type":"strnig"}"#;
+        let msg = load_error("bad", &[("a.json", OK_A), ("b.json", OK_B), ("bad.json", bad)]);
+        assert!(msg.contains("bad.json"), "{msg}");
+    }
+
+    #[test]
+    fn dangling_ref_names_the_file() {
+        let msg = load_error("dangling", &[("a.json", OK_A)]);
+        assert!(msg.contains("a.json"), "{msg}");
+        assert!(msg.contains("b.json"), "{msg}");
+    }
+
+    #[test]
+    fn dangling_fragment_ref_names_the_file() {
+        let d = r##"{"$id":"https://pelcro-conformance.local/schemas/d.json",
+            "properties":{"x":{"$ref":"b.json#/$defs/missing"}}}"##;
+        let msg = load_error("fragment", &[("b.json", OK_B), ("d.json", d)]);
+        assert!(msg.contains("d.json"), "{msg}");
+    }
+
+    #[test]
+    fn duplicate_id_names_both_files() {
+        let b2 = OK_B.replace("integer", "string");
+        let msg = load_error("dup", &[("b.json", OK_B), ("b2.json", &b2)]);
+        assert!(msg.contains("b.json") && msg.contains("b2.json"), "{msg}");
+    }
+
+    #[test]
+    fn empty_or_missing_folder_is_an_error() {
+        let msg = load_error("empty", &[("readme.md", "no schemas")]);
+        assert!(msg.contains("no .json schema files"), "{msg}");
+        let missing = std::env::temp_dir().join("pelcro-schemas-does-not-exist-7f3a");
+        let msg = SchemaSet::from_dir(&missing).unwrap_err().to_string();
+        assert!(msg.contains("pelcro-schemas-does-not-exist-7f3a"), "{msg}");
+    }
+
+    #[test]
+    fn from_dir_on_the_repository_folder_matches_embedded() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+        let set = SchemaSet::from_dir(&dir).unwrap();
+        assert_eq!(set.names(), embedded().names());
     }
 
     #[test]
