@@ -181,34 +181,61 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         (Some(id), _) => id.clone(),
         (None, TargetSpec::Mock) => "1".into(),
         (None, TargetSpec::Url(_)) => {
-            return Err(AppError::usage(
-                "--site-id (or PELCRO_SITE_ID) is required for a target URL",
-            ));
+            return Err(AppError::usage("--site-id (or PELCRO_SITE_ID) is required for a target URL"));
         }
     };
-    if site_id.trim().is_empty() {
+    let options = RunOptions {
+        target: spec,
+        site_id,
+        profile,
+        profile_source,
+        schemas,
+        jobs: args.jobs as usize,
+        timeouts: Timeouts {
+            connect: Duration::from_secs(args.connect_timeout),
+            total: Duration::from_secs(args.timeout),
+        },
+    };
+    let outcome = execute(options, suites).await?;
+    report::console::print(&report::console::render(&outcome.report, args.verbose));
+    if outcome.unreachable {
+        return Err(AppError::environment(format!("{}: no request reached the target", outcome.report.target)));
+    }
+    Ok(if outcome.report.passed() { Exit::Passed } else { Exit::Failed })
+}
+
+/// Everything a run needs besides its suites.
+pub struct RunOptions {
+    pub target: TargetSpec,
+    pub site_id: String,
+    pub profile: SiteProfile,
+    /// Where the profile came from, for the report.
+    pub profile_source: String,
+    pub schemas: SchemaSet,
+    pub jobs: usize,
+    pub timeouts: Timeouts,
+}
+
+/// What a run found.
+pub struct RunOutcome {
+    pub report: RunReport,
+    /// Requests were sent and none reached the target.
+    pub unreachable: bool,
+    /// Every secret the run saw, for scanning what was written.
+    pub secrets: Vec<String>,
+}
+
+/// Runs suites against a target: the library entry point behind `pelcro-conformance run`.
+pub async fn execute(options: RunOptions, suites: Vec<LoadedSuite>) -> Result<RunOutcome, AppError> {
+    if options.site_id.trim().is_empty() {
         return Err(AppError::usage("--site-id is empty"));
     }
-    let timeouts = Timeouts {
-        connect: Duration::from_secs(args.connect_timeout),
-        total: Duration::from_secs(args.timeout),
-    };
-    let http = HttpClient::new(timeouts).map_err(AppError::environment)?;
+    let http = HttpClient::new(options.timeouts).map_err(AppError::environment)?;
     let started_at = crate::time::now_rfc3339();
     let clock = Instant::now();
-    let target = Target::connect(&spec, &site_id, &profile, &http).await?;
-    let capabilities = target
-        .capabilities
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
-    let ctx = Arc::new(RunContext::new(
-        target,
-        http,
-        schemas,
-        profile,
-        args.jobs as usize,
-    ));
+    let target = Target::connect(&options.target, &options.site_id, &options.profile, &http).await?;
+    let capabilities = target.capabilities.iter().map(|c| c.name().to_string()).collect();
+    let ctx = Arc::new(RunContext::new(target, http, options.schemas, options.profile, options.jobs));
     let suites_report = run_all(Arc::clone(&ctx), suites).await;
     let report = RunReport {
         format_version: REPORT_FORMAT_VERSION,
@@ -216,23 +243,16 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         target: ctx.target.label.clone(),
         site_id: ctx.target.site_id.clone(),
         profile: ctx.profile.name.clone(),
-        profile_source,
+        profile_source: options.profile_source,
         capabilities,
         started_at,
         duration_ms: clock.elapsed().as_millis() as u64,
         suites: suites_report,
     };
-    report::console::print(&report::console::render(&report, args.verbose));
-    if ctx.target_was_unreachable() {
-        return Err(AppError::environment(format!(
-            "{}: no request reached the target",
-            ctx.target.label
-        )));
-    }
-    Ok(if report.passed() {
-        Exit::Passed
-    } else {
-        Exit::Failed
+    Ok(RunOutcome {
+        report,
+        unreachable: ctx.target_was_unreachable(),
+        secrets: ctx.redactor.secrets(),
     })
 }
 

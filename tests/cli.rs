@@ -1,0 +1,131 @@
+//! The command line as a user meets it: exit codes, messages that name the place, no panics.
+
+mod common;
+
+use common::{TempDir, cli, stderr, stdout};
+
+const GOOD_SUITE: &str = "name: no token
+claims: [ERR-401]
+steps:
+  - name: without a token
+    request: { method: POST, path: /customer }
+    expect: { status: 401, schema: error-401 }
+";
+
+#[test]
+fn a_full_run_against_the_mock_passes_and_ends_with_the_count_line() {
+    let output = cli(&["run"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(
+        regex::Regex::new(r"^\d+ passed, 0 failed, \d+ skipped$").unwrap().is_match(last),
+        "last line: {last}"
+    );
+    assert!(out.contains("✓ register a new customer"), "{out}");
+}
+
+#[test]
+fn a_suite_expecting_a_wrong_status_fails_with_exit_1_naming_suite_step_expected_actual() {
+    let dir = TempDir::new("wrong-status");
+    dir.write("wrong.yaml", GOOD_SUITE.replace("status: 401", "status: 200"));
+    let output = cli(&["run", "--suites", dir.path()]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    assert!(out.contains("✗ no token"), "names the suite: {out}");
+    assert!(out.contains("step `without a token`"), "names the step: {out}");
+    assert!(out.contains("expected: 200"), "names the expectation: {out}");
+    assert!(out.contains("actual:   401"), "names the actual status: {out}");
+    assert!(out.trim_end().ends_with("0 passed, 1 failed, 0 skipped"), "{out}");
+}
+
+#[test]
+fn list_shows_the_suites_without_running_them() {
+    let output = cli(&["run", "--list", "--target", "https://pelcro.invalid", "--site-id", "1"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("register a new customer  [REG-OK"));
+}
+
+#[test]
+fn a_bad_flag_is_a_usage_error() {
+    let output = cli(&["run", "--no-such-flag"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--no-such-flag"));
+    let output = cli(&["run", "--jobs", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn a_malformed_suite_names_file_line_and_column() {
+    let dir = TempDir::new("malformed");
+    dir.write("bad.yaml", "name: x\nclaims: [ERR-401]\nsteps:\n  - name: a\n    request: { method: POST, path: /customer, jsn: {} }\n");
+    let output = cli(&["run", "--suites", dir.path()]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("bad.yaml:5:"), "{err}");
+    assert!(err.contains("jsn"), "{err}");
+}
+
+#[test]
+fn semantic_suite_errors_are_placed_and_all_reported() {
+    let dir = TempDir::new("semantic");
+    dir.write("a-schema.yaml", GOOD_SUITE.replace("schema: error-401", "schema: error-4O1"));
+    dir.write("b-variable.yaml", GOOD_SUITE.replace("path: /customer", "path: /customer, bearer: \"{{ tokn }}\""));
+    dir.write("c-claim.yaml", GOOD_SUITE.replace("ERR-401", "ERR-999"));
+    dir.write("d-profile.yaml", GOOD_SUITE.replace("status: 401", "status: \"{{ profile.lockout.atempts }}\""));
+    dir.write("e-utf8.yaml", b"name: \xff\n".as_slice());
+    let output = cli(&["run", "--suites", dir.path()]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    for expected in [
+        "a-schema.yaml:6:",
+        "unknown schema `error-4O1`",
+        "b-variable.yaml:5:",
+        "unknown variable `tokn`",
+        "c-claim.yaml:2:",
+        "`ERR-999` is not a claim ID",
+        "d-profile.yaml:6:",
+        "the profile has no `lockout.atempts`",
+        "e-utf8.yaml:1:7: not valid UTF-8",
+    ] {
+        assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
+    }
+}
+
+#[test]
+fn a_bad_profile_is_a_usage_error_with_its_place() {
+    let dir = TempDir::new("profile");
+    let profile = dir.write("p.yaml", "name: x\nauth_token_ttl_days: 400\n");
+    let output = cli(&["run", "--profile", profile.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("p.yaml:2:1: auth_token_ttl_days: 400 is outside 1..=365"), "{}", stderr(&output));
+    let output = cli(&["run", "--profile", "no-such-profile"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no built-in profile of that name"));
+}
+
+#[test]
+fn an_unreachable_target_exits_3() {
+    // Port 9 (discard) on loopback: nothing listens there on a test machine.
+    let output = cli(&["run", "--target", "http://127.0.0.1:9", "--site-id", "1", "--connect-timeout", "2"]);
+    assert_eq!(output.status.code(), Some(3), "{}{}", stdout(&output), stderr(&output));
+    assert!(stderr(&output).contains("127.0.0.1:9"));
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused_before_any_request() {
+    let output = cli(&["run", "--target", "http://www.pelcro.com", "--site-id", "1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("plain HTTP is refused"));
+    let output = cli(&["run", "--target", "https://www.pelcro.com"]);
+    assert_eq!(output.status.code(), Some(2), "a URL target needs a site id");
+}
+
+#[test]
+fn no_token_or_password_reaches_the_console() {
+    let output = cli(&["run", "-v"]);
+    let out = stdout(&output);
+    assert!(out.contains("ok"), "{out}");
+    assert!(!out.contains("eyJ"), "a JWT reached the console:\n{out}");
+    assert!(!out.contains("Pc!"), "a generated password reached the console:\n{out}");
+}

@@ -1,0 +1,89 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use pelcro_conformance::app::{RunOptions, RunOutcome, execute};
+use pelcro_conformance::http::Timeouts;
+use pelcro_conformance::profile::SiteProfile;
+use pelcro_conformance::schemas::SchemaSet;
+use pelcro_conformance::suite::{LoadContext, LoadedSuite, SuiteSource, load};
+use pelcro_conformance::target::TargetSpec;
+
+/// Loads one suite file with the built-in schemas, checked against `profile`.
+pub fn load_suite(path: &Path, profile: &SiteProfile) -> LoadedSuite {
+    let source = SuiteSource {
+        file: path.display().to_string(),
+        bytes: std::fs::read(path).expect("the suite file is readable"),
+    };
+    let schemas = SchemaSet::embedded().expect("the built-in schemas load");
+    let profile_json = profile.to_json();
+    let ctx = LoadContext { schemas: &schemas, profile: &profile_json };
+    load::load(&source, &ctx).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs suites in-process against a fresh embedded mock with `profile`.
+pub async fn run_on_mock(suites: Vec<LoadedSuite>, profile: SiteProfile) -> RunOutcome {
+    let options = RunOptions {
+        target: TargetSpec::Mock,
+        site_id: "1".into(),
+        profile,
+        profile_source: "test".into(),
+        schemas: SchemaSet::embedded().expect("the built-in schemas load"),
+        jobs: 4,
+        timeouts: Timeouts::default(),
+    };
+    match execute(options, suites).await {
+        Ok(outcome) => outcome,
+        Err(error) => panic!("the run could not happen: {:?}", error.messages),
+    }
+}
+
+/// The harness binary with arguments; returns its output.
+pub fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pelcro-conformance"))
+        .args(args)
+        .env_remove("PELCRO_SITE_ID")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A fresh folder under the system's temporary folder, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("pc-test-{tag}-{}-{}", std::process::id(), fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).expect("a temporary folder");
+        TempDir(dir)
+    }
+
+    pub fn write(&self, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.0.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("a folder");
+        }
+        std::fs::write(&path, text).expect("a file");
+        path
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 path")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
