@@ -10,7 +10,10 @@ use crate::input::InputError;
 use crate::mock::{MockConfig, MockServer};
 use crate::profile::SiteProfile;
 use crate::report::{self, REPORT_FORMAT_VERSION, RunReport};
-use crate::runner::{RunContext, run_all};
+use crate::runner::{Politeness, RunContext, run_all};
+
+/// The request rate against a live target unless `--max-rps` says otherwise.
+pub const DEFAULT_LIVE_RPS: f64 = 5.0;
 use crate::schemas::SchemaSet;
 use crate::suite::{self, LoadContext, LoadedSuite};
 use crate::target::{Target, TargetError, TargetSpec};
@@ -181,16 +184,27 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         (Some(id), _) => id.clone(),
         (None, TargetSpec::Mock) => "1".into(),
         (None, TargetSpec::Url(_)) => {
-            return Err(AppError::usage("--site-id (or PELCRO_SITE_ID) is required for a target URL"));
+            return Err(AppError::usage(
+                "--site-id (or PELCRO_SITE_ID) is required for a target URL",
+            ));
         }
     };
     let options = RunOptions {
-        target: spec,
+        target: spec.clone(),
         site_id,
         profile,
         profile_source,
         schemas,
-        jobs: args.jobs as usize,
+        politeness: Politeness {
+            jobs: args.jobs as usize,
+            max_rps: match (args.max_rps, &spec) {
+                (Some(rps), _) if rps > 0.0 => Some(rps),
+                (Some(_), _) => None,
+                (None, TargetSpec::Mock) => None,
+                (None, TargetSpec::Url(_)) => Some(DEFAULT_LIVE_RPS),
+            },
+            max_wait: Duration::from_secs(args.max_wait),
+        },
         timeouts: Timeouts {
             connect: Duration::from_secs(args.connect_timeout),
             total: Duration::from_secs(args.timeout),
@@ -199,9 +213,16 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
     let outcome = execute(options, suites).await?;
     report::console::print(&report::console::render(&outcome.report, args.verbose));
     if outcome.unreachable {
-        return Err(AppError::environment(format!("{}: no request reached the target", outcome.report.target)));
+        return Err(AppError::environment(format!(
+            "{}: no request reached the target",
+            outcome.report.target
+        )));
     }
-    Ok(if outcome.report.passed() { Exit::Passed } else { Exit::Failed })
+    Ok(if outcome.report.passed() {
+        Exit::Passed
+    } else {
+        Exit::Failed
+    })
 }
 
 /// Everything a run needs besides its suites.
@@ -212,7 +233,7 @@ pub struct RunOptions {
     /// Where the profile came from, for the report.
     pub profile_source: String,
     pub schemas: SchemaSet,
-    pub jobs: usize,
+    pub politeness: Politeness,
     pub timeouts: Timeouts,
 }
 
@@ -226,16 +247,30 @@ pub struct RunOutcome {
 }
 
 /// Runs suites against a target: the library entry point behind `pelcro-conformance run`.
-pub async fn execute(options: RunOptions, suites: Vec<LoadedSuite>) -> Result<RunOutcome, AppError> {
+pub async fn execute(
+    options: RunOptions,
+    suites: Vec<LoadedSuite>,
+) -> Result<RunOutcome, AppError> {
     if options.site_id.trim().is_empty() {
         return Err(AppError::usage("--site-id is empty"));
     }
     let http = HttpClient::new(options.timeouts).map_err(AppError::environment)?;
     let started_at = crate::time::now_rfc3339();
     let clock = Instant::now();
-    let target = Target::connect(&options.target, &options.site_id, &options.profile, &http).await?;
-    let capabilities = target.capabilities.iter().map(|c| c.name().to_string()).collect();
-    let ctx = Arc::new(RunContext::new(target, http, options.schemas, options.profile, options.jobs));
+    let target =
+        Target::connect(&options.target, &options.site_id, &options.profile, &http).await?;
+    let capabilities = target
+        .capabilities
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    let ctx = Arc::new(RunContext::new(
+        target,
+        http,
+        options.schemas,
+        options.profile,
+        options.politeness,
+    ));
     let suites_report = run_all(Arc::clone(&ctx), suites).await;
     let report = RunReport {
         format_version: REPORT_FORMAT_VERSION,

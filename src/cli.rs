@@ -58,6 +58,13 @@ pub struct RunArgs {
     /// How many suites run at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
     pub jobs: u16,
+    /// Requests per second across all suites (default: 5 against a URL, no cap on the embedded
+    /// mock; 0: no cap).
+    #[arg(long, value_name = "N")]
+    pub max_rps: Option<f64>,
+    /// The longest one step may wait in all after 429 answers, in seconds.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(0..=3600), value_name = "SECONDS")]
+    pub max_wait: u64,
     /// Seconds to wait for a connection.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300), value_name = "SECONDS")]
     pub connect_timeout: u64,

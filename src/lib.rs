@@ -6,6 +6,7 @@
 //! `http`, `checks`) → `report` tells what was found. The `mock` is reached only over HTTP.
 
 pub mod app;
+pub mod backoff;
 pub mod checks;
 pub mod claims;
 pub mod cli;

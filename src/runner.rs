@@ -4,11 +4,12 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use crate::backoff::RateLimiter;
 use crate::http::{HttpClient, OutgoingRequest, Response, TransportError};
 use crate::profile::SiteProfile;
 use crate::redact::Redactor;
@@ -30,6 +31,9 @@ pub struct RunContext {
     pub jobs: usize,
     /// Distinguishes this run's generated data from other runs'.
     pub run_id: String,
+    /// The longest a step may wait in all after 429s.
+    pub max_wait: Duration,
+    limiter: RateLimiter,
     requests: AtomicUsize,
     unreachable: AtomicUsize,
 }
@@ -40,7 +44,7 @@ impl RunContext {
         http: HttpClient,
         schemas: SchemaSet,
         profile: SiteProfile,
-        jobs: usize,
+        politeness: Politeness,
     ) -> RunContext {
         RunContext {
             target,
@@ -48,15 +52,18 @@ impl RunContext {
             schemas,
             profile,
             redactor: Redactor::new(),
-            jobs: jobs.max(1),
+            jobs: politeness.jobs.max(1),
             run_id: format!("{:06x}", fastrand::u32(..0xff_ffff)),
+            max_wait: politeness.max_wait,
+            limiter: RateLimiter::new(politeness.max_rps),
             requests: AtomicUsize::new(0),
             unreachable: AtomicUsize::new(0),
         }
     }
 
-    /// Sends one request, counting those that found no one to answer.
+    /// Sends one request within the rate cap, counting those that found no one to answer.
     pub async fn send(&self, request: &OutgoingRequest) -> Result<Response, TransportError> {
+        self.limiter.acquire().await;
         self.requests.fetch_add(1, Ordering::Relaxed);
         let result = self.http.send(request).await;
         if result.as_ref().is_err_and(TransportError::is_unreachable) {
@@ -69,6 +76,27 @@ impl RunContext {
     pub fn target_was_unreachable(&self) -> bool {
         let sent = self.requests.load(Ordering::Relaxed);
         sent > 0 && self.unreachable.load(Ordering::Relaxed) == sent
+    }
+}
+
+/// How hard a run may press on its target.
+#[derive(Debug, Clone, Copy)]
+pub struct Politeness {
+    /// Suites at once.
+    pub jobs: usize,
+    /// Requests per second across the run; `None`: no cap.
+    pub max_rps: Option<f64>,
+    /// The longest one step may wait in all after 429s.
+    pub max_wait: Duration,
+}
+
+impl Default for Politeness {
+    fn default() -> Self {
+        Politeness {
+            jobs: 8,
+            max_rps: None,
+            max_wait: Duration::from_secs(120),
+        }
     }
 }
 
@@ -199,8 +227,11 @@ async fn run_suite(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -> Suit
         .iter()
         .flat_map(|s| s.value.capture.keys().cloned())
         .collect();
+    // Only a suite that runs alone may move the clock that every suite shares.
+    let owns_clock =
+        suite.requires.contains(&Capability::Clock) && ctx.target.has(Capability::Clock);
     for step in &suite.steps {
-        let step_report = run_step(ctx, &step.value, &mut scope, &captured_names).await;
+        let step_report = run_step(ctx, &step.value, &mut scope, &captured_names, owns_clock).await;
         if step_report.outcome != StepOutcome::Passed && report.reason.is_none() {
             report.outcome = SuiteOutcome::Failed;
             report.reason = Some(format!(

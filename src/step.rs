@@ -2,14 +2,15 @@
 //! capture values, and keep redacted evidence.
 
 use std::collections::BTreeSet;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value};
 
+use crate::backoff::{self, WaitSource};
 use crate::checks::{
     self, CheckKind, CheckResult, Expectations, JwtExpectations, matcher::Matcher,
 };
-use crate::http::{Body, OutgoingRequest, Response};
+use crate::http::{Body, OutgoingRequest, Response, TransportError};
 use crate::redact::{Redactor, is_secret_key};
 use crate::report::{Evidence, StepOutcome, StepReport};
 use crate::runner::RunContext;
@@ -47,6 +48,7 @@ pub async fn run_step(
     step: &Step,
     scope: &mut Scope,
     captured_names: &BTreeSet<String>,
+    owns_clock: bool,
 ) -> StepReport {
     let started = Instant::now();
     let mut report = StepReport {
@@ -56,12 +58,22 @@ pub async fn run_step(
         attempts: 0,
         checks: Vec::new(),
         evidence: None,
+        notes: Vec::new(),
         duration_ms: 0,
     };
     let result = match (&step.advance_clock, &step.request) {
         (Some(advance), _) => advance_clock(ctx, advance, scope, captured_names).await,
         (None, Some(request)) => {
-            send_and_check(ctx, step, request, scope, captured_names, &mut report).await
+            send_and_check(
+                ctx,
+                step,
+                request,
+                scope,
+                captured_names,
+                owns_clock,
+                &mut report,
+            )
+            .await
         }
         (None, None) => Err(Halt::Errored("the step has nothing to do".into())),
     };
@@ -129,6 +141,7 @@ async fn send_and_check(
     spec: &RequestSpec,
     scope: &mut Scope,
     captured: &BTreeSet<String>,
+    owns_clock: bool,
     report: &mut StepReport,
 ) -> Result<(), Halt> {
     let repeat = match &step.repeat {
@@ -156,7 +169,8 @@ async fn send_and_check(
             RenderError::Template(e) => Halt::from_template(e, captured),
             RenderError::Invalid(message) => Halt::Errored(message),
         })?;
-        let response = ctx.send(&request).await;
+        let expects_429 = expectations.status.contains(&429);
+        let response = send_honouring_429(ctx, &request, expects_429, owns_clock, report).await;
         let response = match response {
             Ok(response) => response,
             Err(error) => {
@@ -178,6 +192,61 @@ async fn send_and_check(
         }
     }
     Ok(())
+}
+
+/// Sends a request; a 429 the step does not expect is honoured — `Retry-After`, else bounded
+/// backoff with jitter — and the request sent again, within `MAX_RETRIES` and the run's `max_wait`.
+/// On a mock whose clock this suite owns, the wait passes by advancing the clock, not by sleeping.
+async fn send_honouring_429(
+    ctx: &RunContext,
+    request: &OutgoingRequest,
+    expects_429: bool,
+    owns_clock: bool,
+    report: &mut StepReport,
+) -> Result<Response, TransportError> {
+    let mut response = ctx.send(request).await?;
+    let mut waited = Duration::ZERO;
+    let mut retry = 0;
+    while response.status == 429 && !expects_429 && retry < backoff::MAX_RETRIES {
+        retry += 1;
+        let (wait, source) =
+            backoff::wait_after_429(response.header("retry-after"), retry, SystemTime::now());
+        let source = match source {
+            WaitSource::RetryAfter => format!(
+                "Retry-After: {}",
+                response.header("retry-after").unwrap_or_default()
+            ),
+            WaitSource::Backoff => "no usable Retry-After: backoff".to_string(),
+        };
+        if waited + wait > ctx.max_wait {
+            report.notes.push(format!(
+                "429: the wait asked for ({} s, {source}) would pass the cap of {} s in all; not retried",
+                wait.as_secs_f64().ceil(),
+                ctx.max_wait.as_secs()
+            ));
+            break;
+        }
+        waited += wait;
+        let how = if owns_clock {
+            let seconds = wait.as_secs_f64().ceil() as u64;
+            match ctx.target.advance_clock(seconds, &ctx.http).await {
+                Ok(()) => "by advancing the mock's clock",
+                Err(_) => {
+                    tokio::time::sleep(wait).await;
+                    "by sleeping"
+                }
+            }
+        } else {
+            tokio::time::sleep(wait).await;
+            "by sleeping"
+        };
+        report.notes.push(format!(
+            "429: waited {:.1} s ({source}) {how}, then retried",
+            wait.as_secs_f64()
+        ));
+        response = ctx.send(request).await?;
+    }
+    Ok(response)
 }
 
 /// Renders a request and places `site_id` as the step asks.

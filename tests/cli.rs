@@ -19,7 +19,9 @@ fn a_full_run_against_the_mock_passes_and_ends_with_the_count_line() {
     assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
     let last = out.lines().last().unwrap_or_default();
     assert!(
-        regex::Regex::new(r"^\d+ passed, 0 failed, \d+ skipped$").unwrap().is_match(last),
+        regex::Regex::new(r"^\d+ passed, 0 failed, \d+ skipped$")
+            .unwrap()
+            .is_match(last),
         "last line: {last}"
     );
     assert!(out.contains("✓ register a new customer"), "{out}");
@@ -28,20 +30,42 @@ fn a_full_run_against_the_mock_passes_and_ends_with_the_count_line() {
 #[test]
 fn a_suite_expecting_a_wrong_status_fails_with_exit_1_naming_suite_step_expected_actual() {
     let dir = TempDir::new("wrong-status");
-    dir.write("wrong.yaml", GOOD_SUITE.replace("status: 401", "status: 200"));
+    dir.write(
+        "wrong.yaml",
+        GOOD_SUITE.replace("status: 401", "status: 200"),
+    );
     let output = cli(&["run", "--suites", dir.path()]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
     assert!(out.contains("✗ no token"), "names the suite: {out}");
-    assert!(out.contains("step `without a token`"), "names the step: {out}");
-    assert!(out.contains("expected: 200"), "names the expectation: {out}");
-    assert!(out.contains("actual:   401"), "names the actual status: {out}");
-    assert!(out.trim_end().ends_with("0 passed, 1 failed, 0 skipped"), "{out}");
+    assert!(
+        out.contains("step `without a token`"),
+        "names the step: {out}"
+    );
+    assert!(
+        out.contains("expected: 200"),
+        "names the expectation: {out}"
+    );
+    assert!(
+        out.contains("actual:   401"),
+        "names the actual status: {out}"
+    );
+    assert!(
+        out.trim_end().ends_with("0 passed, 1 failed, 0 skipped"),
+        "{out}"
+    );
 }
 
 #[test]
 fn list_shows_the_suites_without_running_them() {
-    let output = cli(&["run", "--list", "--target", "https://pelcro.invalid", "--site-id", "1"]);
+    let output = cli(&[
+        "run",
+        "--list",
+        "--target",
+        "https://pelcro.invalid",
+        "--site-id",
+        "1",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stdout(&output).contains("register a new customer  [REG-OK"));
 }
@@ -69,10 +93,19 @@ fn a_malformed_suite_names_file_line_and_column() {
 #[test]
 fn semantic_suite_errors_are_placed_and_all_reported() {
     let dir = TempDir::new("semantic");
-    dir.write("a-schema.yaml", GOOD_SUITE.replace("schema: error-401", "schema: error-4O1"));
-    dir.write("b-variable.yaml", GOOD_SUITE.replace("path: /customer", "path: /customer, bearer: \"{{ tokn }}\""));
+    dir.write(
+        "a-schema.yaml",
+        GOOD_SUITE.replace("schema: error-401", "schema: error-4O1"),
+    );
+    dir.write(
+        "b-variable.yaml",
+        GOOD_SUITE.replace("path: /customer", "path: /customer, bearer: \"{{ tokn }}\""),
+    );
     dir.write("c-claim.yaml", GOOD_SUITE.replace("ERR-401", "ERR-999"));
-    dir.write("d-profile.yaml", GOOD_SUITE.replace("status: 401", "status: \"{{ profile.lockout.atempts }}\""));
+    dir.write(
+        "d-profile.yaml",
+        GOOD_SUITE.replace("status: 401", "status: \"{{ profile.lockout.atempts }}\""),
+    );
     dir.write("e-utf8.yaml", b"name: \xff\n".as_slice());
     let output = cli(&["run", "--suites", dir.path()]);
     assert_eq!(output.status.code(), Some(2));
@@ -98,7 +131,11 @@ fn a_bad_profile_is_a_usage_error_with_its_place() {
     let profile = dir.write("p.yaml", "name: x\nauth_token_ttl_days: 400\n");
     let output = cli(&["run", "--profile", profile.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("p.yaml:2:1: auth_token_ttl_days: 400 is outside 1..=365"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("p.yaml:2:1: auth_token_ttl_days: 400 is outside 1..=365"),
+        "{}",
+        stderr(&output)
+    );
     let output = cli(&["run", "--profile", "no-such-profile"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("no built-in profile of that name"));
@@ -107,8 +144,22 @@ fn a_bad_profile_is_a_usage_error_with_its_place() {
 #[test]
 fn an_unreachable_target_exits_3() {
     // Port 9 (discard) on loopback: nothing listens there on a test machine.
-    let output = cli(&["run", "--target", "http://127.0.0.1:9", "--site-id", "1", "--connect-timeout", "2"]);
-    assert_eq!(output.status.code(), Some(3), "{}{}", stdout(&output), stderr(&output));
+    let output = cli(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:9",
+        "--site-id",
+        "1",
+        "--connect-timeout",
+        "2",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
     assert!(stderr(&output).contains("127.0.0.1:9"));
 }
 
@@ -118,7 +169,11 @@ fn plain_http_to_a_remote_host_is_refused_before_any_request() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("plain HTTP is refused"));
     let output = cli(&["run", "--target", "https://www.pelcro.com"]);
-    assert_eq!(output.status.code(), Some(2), "a URL target needs a site id");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a URL target needs a site id"
+    );
 }
 
 #[test]
@@ -127,5 +182,8 @@ fn no_token_or_password_reaches_the_console() {
     let out = stdout(&output);
     assert!(out.contains("ok"), "{out}");
     assert!(!out.contains("eyJ"), "a JWT reached the console:\n{out}");
-    assert!(!out.contains("Pc!"), "a generated password reached the console:\n{out}");
+    assert!(
+        !out.contains("Pc!"),
+        "a generated password reached the console:\n{out}"
+    );
 }

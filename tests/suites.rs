@@ -11,7 +11,11 @@ use rstest::rstest;
 
 #[rstest]
 #[tokio::test]
-async fn suite_passes_against_the_mock(#[files("suites/**/*.yaml")] #[exclude("profiles")] path: PathBuf) {
+async fn suite_passes_against_the_mock(
+    #[files("suites/**/*.yaml")]
+    #[exclude("profiles")]
+    path: PathBuf,
+) {
     let (profile, _) = load_profile(None).expect("the default profile loads");
     let suite = common::load_suite(&path, &profile);
     let outcome = common::run_on_mock(vec![suite], profile).await;

@@ -468,15 +468,26 @@ mod tests {
     #[test]
     fn schema_passes_and_fails_with_path_and_keyword() {
         let schemas = SchemaSet::embedded().unwrap();
-        let expect = Expectations { schema: Some("error-app".into()), ..Default::default() };
+        let expect = Expectations {
+            schema: Some("error-app".into()),
+            ..Default::default()
+        };
         let good = json!({"error": {"report_id": null, "status": 404, "message": "Invalid credentials! Please try again."}});
         assert!(evaluate(&expect, &response(404, good), &schemas)[0].passed);
         let bad = json!({"error": {"report_id": null, "status": "404", "message": "x"}});
         let result = &evaluate(&expect, &response(404, bad), &schemas)[0];
         assert!(!result.passed);
-        assert!(result.actual.contains("at /error/status: `type` failed"), "{}", result.actual);
+        assert!(
+            result.actual.contains("at /error/status: `type` failed"),
+            "{}",
+            result.actual
+        );
         let not_json = Response::new(500, vec![], "<html>".into());
-        assert!(evaluate(&expect, &not_json, &schemas)[0].actual.contains("not JSON"));
+        assert!(
+            evaluate(&expect, &not_json, &schemas)[0]
+                .actual
+                .contains("not JSON")
+        );
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub struct StepReport {
     pub checks: Vec<CheckResult>,
     /// The last exchange, redacted.
     pub evidence: Option<Evidence>,
+    /// What the harness did along the way (waits after a 429, …).
+    pub notes: Vec<String>,
     pub duration_ms: u64,
 }
 

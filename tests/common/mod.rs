@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 use pelcro_conformance::app::{RunOptions, RunOutcome, execute};
 use pelcro_conformance::http::Timeouts;
 use pelcro_conformance::profile::SiteProfile;
+use pelcro_conformance::runner::Politeness;
 use pelcro_conformance::schemas::SchemaSet;
 use pelcro_conformance::suite::{LoadContext, LoadedSuite, SuiteSource, load};
 use pelcro_conformance::target::TargetSpec;
@@ -19,7 +20,10 @@ pub fn load_suite(path: &Path, profile: &SiteProfile) -> LoadedSuite {
     };
     let schemas = SchemaSet::embedded().expect("the built-in schemas load");
     let profile_json = profile.to_json();
-    let ctx = LoadContext { schemas: &schemas, profile: &profile_json };
+    let ctx = LoadContext {
+        schemas: &schemas,
+        profile: &profile_json,
+    };
     load::load(&source, &ctx).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -31,7 +35,10 @@ pub async fn run_on_mock(suites: Vec<LoadedSuite>, profile: SiteProfile) -> RunO
         profile,
         profile_source: "test".into(),
         schemas: SchemaSet::embedded().expect("the built-in schemas load"),
-        jobs: 4,
+        politeness: Politeness {
+            jobs: 4,
+            ..Politeness::default()
+        },
         timeouts: Timeouts::default(),
     };
     match execute(options, suites).await {
@@ -63,7 +70,11 @@ pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("pc-test-{tag}-{}-{}", std::process::id(), fastrand::u64(..)));
+        let dir = std::env::temp_dir().join(format!(
+            "pc-test-{tag}-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
         std::fs::create_dir_all(&dir).expect("a temporary folder");
         TempDir(dir)
     }

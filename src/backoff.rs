@@ -1,0 +1,136 @@
+//! Being polite: how long to wait after a 429, and a cap on the run's request rate.
+
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use tokio::sync::Mutex;
+
+/// How many times one request is re-sent after 429s before the step gives up.
+pub const MAX_RETRIES: u32 = 5;
+/// The longest single backoff when the target gives no `Retry-After`.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Where a wait came from, for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitSource {
+    RetryAfter,
+    Backoff,
+}
+
+/// The wait before retry number `retry` (from 1) after a 429 whose `Retry-After` header, if any,
+/// is `retry_after`. `now` is the time to read an HTTP date against.
+pub fn wait_after_429(
+    retry_after: Option<&str>,
+    retry: u32,
+    now: SystemTime,
+) -> (Duration, WaitSource) {
+    if let Some(wait) = retry_after.and_then(|value| parse_retry_after(value, now)) {
+        return (wait, WaitSource::RetryAfter);
+    }
+    // 1 s, 2 s, 4 s, … capped, with ±20 % jitter so that clients do not retry in step.
+    let base = Duration::from_secs(1u64 << retry.saturating_sub(1).min(16)).min(MAX_BACKOFF);
+    let jitter = 0.8 + fastrand::f64() * 0.4;
+    (base.mul_f64(jitter).min(MAX_BACKOFF), WaitSource::Backoff)
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); `None` when it is neither.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Spaces requests at least `1 / rate` apart across every suite of a run.
+#[derive(Debug)]
+pub struct RateLimiter {
+    interval: Option<Duration>,
+    next: Mutex<Option<Instant>>,
+}
+
+impl RateLimiter {
+    /// `None`: no limit.
+    pub fn new(requests_per_second: Option<f64>) -> RateLimiter {
+        RateLimiter {
+            interval: requests_per_second
+                .filter(|r| *r > 0.0)
+                .map(|r| Duration::from_secs_f64(1.0 / r)),
+            next: Mutex::new(None),
+        }
+    }
+
+    /// Waits for this request's turn.
+    pub async fn acquire(&self) {
+        let Some(interval) = self.interval else {
+            return;
+        };
+        let slot = {
+            let mut next = self.next.lock().await;
+            let now = Instant::now();
+            let slot = next.map_or(now, |n| n.max(now));
+            *next = Some(slot + interval);
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(90))
+        );
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(90));
+        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    #[test]
+    fn backoff_grows_is_jittered_and_capped() {
+        let now = SystemTime::now();
+        let (first, source) = wait_after_429(None, 1, now);
+        assert_eq!(source, WaitSource::Backoff);
+        assert!(
+            first >= Duration::from_millis(800) && first <= Duration::from_millis(1200),
+            "{first:?}"
+        );
+        let (third, _) = wait_after_429(Some("garbage"), 3, now);
+        assert!(
+            third >= Duration::from_millis(3200) && third <= Duration::from_millis(4800),
+            "{third:?}"
+        );
+        let (capped, _) = wait_after_429(None, 30, now);
+        assert!(capped <= MAX_BACKOFF);
+        assert_eq!(
+            wait_after_429(Some("7"), 1, now),
+            (Duration::from_secs(7), WaitSource::RetryAfter)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_limiter_spaces_requests() {
+        let limiter = RateLimiter::new(Some(10.0));
+        let start = tokio::time::Instant::now();
+        for _ in 0..5 {
+            limiter.acquire().await;
+        }
+        // The first goes at once; four more at 100 ms intervals.
+        assert_eq!(start.elapsed(), Duration::from_millis(400));
+        let unlimited = RateLimiter::new(None);
+        let start = tokio::time::Instant::now();
+        unlimited.acquire().await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+}
