@@ -114,9 +114,8 @@ impl SchemaSet {
                 continue;
             }
             let file_name = path.display().to_string();
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                SchemaLoadError(format!("schema {file_name}: cannot be read: {e}"))
-            })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| SchemaLoadError(format!("schema {file_name}: cannot be read: {e}")))?;
             files.push(schema_file(&path, &file_name, text)?);
         }
         Self::compile(files, &format!("{}", dir.display()))
@@ -171,9 +170,8 @@ impl SchemaSet {
         let mut by_uri: BTreeMap<String, &str> = BTreeMap::new();
         let mut by_name: BTreeMap<&str, &str> = BTreeMap::new();
         for file in &files {
-            let value: Value = serde_json::from_str(&file.text).map_err(|e| {
-                SchemaLoadError(format!("schema {}: invalid JSON: {e}", file.file))
-            })?;
+            let value: Value = serde_json::from_str(&file.text)
+                .map_err(|e| SchemaLoadError(format!("schema {}: invalid JSON: {e}", file.file)))?;
             let uri = match &value {
                 Value::Object(map) => match map.get("$id") {
                     Some(Value::String(id)) => id.trim_end_matches('#').to_owned(),
@@ -334,20 +332,33 @@ mod tests {
     fn violation_carries_pointer_keyword_and_message() {
         let set = embedded();
         let errors = set
-            .validate("message-envelope", &json!({"status": "success", "data": {}}))
+            .validate(
+                "message-envelope",
+                &json!({"status": "success", "data": {}}),
+            )
             .unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].instance_path, "/data");
         assert_eq!(errors[0].keyword, "required");
-        assert!(errors[0].message.contains("message"), "{}", errors[0].message);
-        assert_eq!(errors[0].to_string(), format!("/data: {} (required)", errors[0].message));
+        assert!(
+            errors[0].message.contains("message"),
+            "{}",
+            errors[0].message
+        );
+        assert_eq!(
+            errors[0].to_string(),
+            format!("/data: {} (required)", errors[0].message)
+        );
     }
 
     #[test]
     fn every_violation_is_reported() {
         let set = embedded();
         let errors = set
-            .validate("message-envelope", &json!({"status": "ok", "data": {"message": 5}}))
+            .validate(
+                "message-envelope",
+                &json!({"status": "ok", "data": {"message": 5}}),
+            )
             .unwrap_err();
         let got: Vec<(&str, &str)> = errors
             .iter()
@@ -360,7 +371,9 @@ mod tests {
 
     #[test]
     fn unknown_schema_name_is_a_violation() {
-        let errors = embedded().validate("no-such-schema", &json!({})).unwrap_err();
+        let errors = embedded()
+            .validate("no-such-schema", &json!({}))
+            .unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].keyword, UNKNOWN_SCHEMA_KEYWORD);
         assert!(errors[0].message.contains("no-such-schema"));
@@ -369,7 +382,10 @@ mod tests {
     #[test]
     fn formats_are_validated() {
         let set = embedded();
-        assert!(set.validate("timestamp", &json!("2026-11-24T13:00:00.000000Z")).is_ok());
+        assert!(
+            set.validate("timestamp", &json!("2026-11-24T13:00:00.000000Z"))
+                .is_ok()
+        );
         let errors = set.validate("timestamp", &json!("24/11/2026")).unwrap_err();
         assert_eq!(errors[0].keyword, "format");
     }
@@ -431,11 +447,15 @@ mod tests {
     const OK_A: &str = r#"{"$schema":"https://json-schema.org/draft/2020-12/schema",
         "$id":"https://pelcro-conformance.local/schemas/a.json","type":"object",
         "properties":{"b":{"$ref":"b.json"}}}"#;
-    const OK_B: &str = r#"{"$id":"https://pelcro-conformance.local/schemas/b.json","type":"integer"}"#;
+    const OK_B: &str =
+        r#"{"$id":"https://pelcro-conformance.local/schemas/b.json","type":"integer"}"#;
 
     #[test]
     fn from_dir_loads_json_files_and_resolves_relative_refs() {
-        let dir = TempSchemas::new("ok", &[("a.json", OK_A), ("b.json", OK_B), ("notes.txt", "x")]);
+        let dir = TempSchemas::new(
+            "ok",
+            &[("a.json", OK_A), ("b.json", OK_B), ("notes.txt", "x")],
+        );
         let set = SchemaSet::from_dir(&dir.0).unwrap();
         assert_eq!(set.names(), vec!["a".to_owned(), "b".to_owned()]);
         assert!(set.validate("a", &json!({"b": 1})).is_ok());
@@ -455,7 +475,14 @@ mod tests {
 
     #[test]
     fn invalid_json_names_the_file() {
-        let msg = load_error("json", &[("a.json", OK_A), ("b.json", OK_B), ("broken.json", "{\"type\": ")]);
+        let msg = load_error(
+            "json",
+            &[
+                ("a.json", OK_A),
+                ("b.json", OK_B),
+                ("broken.json", "{\"type\": "),
+            ],
+        );
         assert!(msg.contains("broken.json"), "{msg}");
         assert!(msg.contains("invalid JSON"), "{msg}");
     }
@@ -463,7 +490,10 @@ mod tests {
     #[test]
     fn invalid_schema_names_the_file() {
         let bad = r#"{"$id":"https://pelcro-conformance.local/schemas/bad.json","type":"strnig"}"#;
-        let msg = load_error("bad", &[("a.json", OK_A), ("b.json", OK_B), ("bad.json", bad)]);
+        let msg = load_error(
+            "bad",
+            &[("a.json", OK_A), ("b.json", OK_B), ("bad.json", bad)],
+        );
         assert!(msg.contains("bad.json"), "{msg}");
     }
 

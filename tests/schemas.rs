@@ -14,13 +14,53 @@ const JWT: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJodHRwczovL3d3
 
 /// The claim IDs of `spec/claims.md`.
 const CLAIM_IDS: &[&str] = &[
-    "GEN-BASE", "GEN-HTTPS", "GEN-JSON", "GEN-OK", "ERR-400", "ERR-APP", "ERR-401", "ERR-403",
-    "ERR-404", "ERR-429", "ERR-500", "REG-OK", "REG-EMAIL-REQ", "REG-EMAIL-UNIQUE", "REG-PASSWORD",
-    "REG-FIELDS", "LOGIN-OK", "LOGIN-ID-REQ", "LOGIN-BAD", "LOCKOUT", "LOCKOUT-CORRECT",
-    "LOCKOUT-EXPIRES", "LOGOUT", "LOGOUT-BLACKLIST", "LOGOUT-NOAUTH", "IDP-LOGIN", "PWL-REQUEST",
-    "PWL-THROTTLE", "PWL-LOGIN", "TOKEN-JWT", "TOKEN-TTL", "TOKEN-EXPIRED", "TOKEN-BEARER",
-    "TOKEN-REFRESH", "TOKEN-SHARED", "SINGLE-USER", "MULTI-SITE", "CUST-GET", "CUST-UPDATE",
-    "PASSWORD-FLOWS", "SITE", "PLAN", "PLAN-IP", "PLAN-DOMAIN", "GEO", "LOCATION", "SITE-ID",
+    "GEN-BASE",
+    "GEN-HTTPS",
+    "GEN-JSON",
+    "GEN-OK",
+    "ERR-400",
+    "ERR-APP",
+    "ERR-401",
+    "ERR-403",
+    "ERR-404",
+    "ERR-429",
+    "ERR-500",
+    "REG-OK",
+    "REG-EMAIL-REQ",
+    "REG-EMAIL-UNIQUE",
+    "REG-PASSWORD",
+    "REG-FIELDS",
+    "LOGIN-OK",
+    "LOGIN-ID-REQ",
+    "LOGIN-BAD",
+    "LOCKOUT",
+    "LOCKOUT-CORRECT",
+    "LOCKOUT-EXPIRES",
+    "LOGOUT",
+    "LOGOUT-BLACKLIST",
+    "LOGOUT-NOAUTH",
+    "IDP-LOGIN",
+    "PWL-REQUEST",
+    "PWL-THROTTLE",
+    "PWL-LOGIN",
+    "TOKEN-JWT",
+    "TOKEN-TTL",
+    "TOKEN-EXPIRED",
+    "TOKEN-BEARER",
+    "TOKEN-REFRESH",
+    "TOKEN-SHARED",
+    "SINGLE-USER",
+    "MULTI-SITE",
+    "CUST-GET",
+    "CUST-UPDATE",
+    "PASSWORD-FLOWS",
+    "SITE",
+    "PLAN",
+    "PLAN-IP",
+    "PLAN-DOMAIN",
+    "GEO",
+    "LOCATION",
+    "SITE-ID",
 ];
 
 /// Every schema the harness and the suites rely on.
@@ -66,7 +106,9 @@ fn fixture(name: &str) -> Value {
 /// `value` with the JSON Pointer `pointer` set to `new` (the parent must exist).
 fn with(mut value: Value, pointer: &str, new: Value) -> Value {
     let (parent, key) = pointer.rsplit_once('/').unwrap();
-    let target = value.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent}"));
+    let target = value
+        .pointer_mut(parent)
+        .unwrap_or_else(|| panic!("no {parent}"));
     match target {
         Value::Object(map) => {
             map.insert(key.to_owned(), new);
@@ -174,7 +216,10 @@ fn every_schema_file_declares_draft_id_and_cites_claims() {
             .collect();
         assert!(!cited.is_empty(), "{file}: no claim cited");
         for id in cited {
-            assert!(CLAIM_IDS.contains(&id), "{file}: `{id}` is not a claim ID of spec/claims.md");
+            assert!(
+                CLAIM_IDS.contains(&id),
+                "{file}: `{id}` is not a claim ID of spec/claims.md"
+            );
         }
     }
     assert_eq!(seen, set().names().len());
@@ -210,12 +255,18 @@ fn every_schema_accepts_a_sample_from_the_documents() {
             "error-app",
             json!({"error": {"report_id": null, "status": 404, "message": "Invalid credentials! Please try again."}}),
         ),
-        ("error-401", json!({"error": {"message": "Token not provided"}})),
+        (
+            "error-401",
+            json!({"error": {"message": "Token not provided"}}),
+        ),
         (
             "error-403",
             json!({"error": {"status": 403, "message": "Authentication token has expired, please try again"}}),
         ),
-        ("error-auth", json!({"error": {"message": "Token not provided"}})),
+        (
+            "error-auth",
+            json!({"error": {"message": "Token not provided"}}),
+        ),
         (
             "error-429",
             json!({"error": {"report_id": null, "status": 429, "message": "Too many requests. Please try again later."}}),
@@ -243,15 +294,7 @@ fn every_schema_accepts_a_sample_from_the_documents() {
 fn jwt_needs_three_base64url_segments() {
     assert_valid("jwt", &json!("a-_9.b.c"));
     for bad in [
-        "eyJ0xxx",
-        "a.b",
-        "a.b.c.d",
-        "a..c",
-        "a.b.",
-        "a+b.c.d",
-        "a.b.c=",
-        " a.b.c",
-        "",
+        "eyJ0xxx", "a.b", "a.b.c.d", "a..c", "a.b.", "a+b.c.d", "a.b.c=", " a.b.c", "",
     ] {
         assert_fails("jwt", &json!(bad), "", "pattern");
     }
@@ -262,7 +305,13 @@ fn jwt_needs_three_base64url_segments() {
 fn timestamp_is_an_rfc3339_date_time() {
     assert_valid("timestamp", &json!("2026-11-24T13:00:00Z"));
     assert_valid("timestamp", &json!("2026-11-24T13:00:00+02:00"));
-    for bad in ["2026-11-24 13:00:00", "2026-11-24", "13:00:00Z", "yesterday", "2026-13-24T13:00:00Z"] {
+    for bad in [
+        "2026-11-24 13:00:00",
+        "2026-11-24",
+        "13:00:00Z",
+        "yesterday",
+        "2026-13-24T13:00:00Z",
+    ] {
         assert_fails("timestamp", &json!(bad), "", "format");
     }
     assert_fails("timestamp", &json!(1_795_957_200), "", "type");
@@ -273,7 +322,11 @@ fn timestamp_is_an_rfc3339_date_time() {
 
 #[test]
 fn customer_envelope_accepts_register_login_and_logout_responses() {
-    for file in ["register-response.json", "login-response.json", "logout-response.json"] {
+    for file in [
+        "register-response.json",
+        "login-response.json",
+        "logout-response.json",
+    ] {
         assert_valid("customer-envelope", &fixture(file));
     }
     // The token is optional in the plain envelope.
@@ -346,7 +399,10 @@ fn customer_field_types_are_enforced() {
 #[test]
 fn customer_last_login_and_tokens_may_be_null_but_not_malformed() {
     let base = fixture("register-response.json");
-    assert_valid("customer-envelope", &with(base.clone(), "/data/last_login_at", json!(null)));
+    assert_valid(
+        "customer-envelope",
+        &with(base.clone(), "/data/last_login_at", json!(null)),
+    );
     assert_fails(
         "customer-envelope",
         &with(base.clone(), "/data/last_login_at", json!("never")),
@@ -364,11 +420,32 @@ fn customer_last_login_and_tokens_may_be_null_but_not_malformed() {
 #[test]
 fn customer_envelope_tolerates_new_fields_but_not_a_wrong_status() {
     let base = fixture("login-response.json");
-    assert_valid("customer-envelope", &with(base.clone(), "/meta", json!({"v": 2})));
-    assert_valid("customer-envelope", &with(base.clone(), "/data/newsletter_opt_in", json!(true)));
-    assert_fails("customer-envelope", &with(base.clone(), "/status", json!("ok")), "/status", "const");
-    assert_fails("customer-envelope", &without(base.clone(), "/status"), "", "required");
-    assert_fails("customer-envelope", &with(base, "/data", json!([])), "/data", "type");
+    assert_valid(
+        "customer-envelope",
+        &with(base.clone(), "/meta", json!({"v": 2})),
+    );
+    assert_valid(
+        "customer-envelope",
+        &with(base.clone(), "/data/newsletter_opt_in", json!(true)),
+    );
+    assert_fails(
+        "customer-envelope",
+        &with(base.clone(), "/status", json!("ok")),
+        "/status",
+        "const",
+    );
+    assert_fails(
+        "customer-envelope",
+        &without(base.clone(), "/status"),
+        "",
+        "required",
+    );
+    assert_fails(
+        "customer-envelope",
+        &with(base, "/data", json!([])),
+        "/data",
+        "type",
+    );
 }
 
 #[test]
@@ -459,7 +536,12 @@ fn guide_register_example_verbatim_is_incomplete() {
         .count();
     // email_confirm, username, display_name, phone, metadata, memberships
     assert_eq!(required_at_data, 6, "{v:#?}");
-    assert_fails("customer-token-envelope", &guide, "/data/auth_token", "pattern");
+    assert_fails(
+        "customer-token-envelope",
+        &guide,
+        "/data/auth_token",
+        "pattern",
+    );
     // With the missing fields filled in and a real JWT it passes.
     let mut completed = guide;
     for (k, v) in [
@@ -491,10 +573,30 @@ fn customer_schema_validates_the_bare_resource() {
 #[test]
 fn site_envelope_checks_envelope_and_fields() {
     let base = fixture("site-response.json");
-    assert_fails("site-envelope", &with(base.clone(), "/error", json!(true)), "/error", "const");
-    assert_fails("site-envelope", &with(base.clone(), "/error", json!("false")), "/error", "const");
-    assert_fails("site-envelope", &without(base.clone(), "/data"), "", "required");
-    assert_fails("site-envelope", &without(base.clone(), "/data/name"), "/data", "required");
+    assert_fails(
+        "site-envelope",
+        &with(base.clone(), "/error", json!(true)),
+        "/error",
+        "const",
+    );
+    assert_fails(
+        "site-envelope",
+        &with(base.clone(), "/error", json!("false")),
+        "/error",
+        "const",
+    );
+    assert_fails(
+        "site-envelope",
+        &without(base.clone(), "/data"),
+        "",
+        "required",
+    );
+    assert_fails(
+        "site-envelope",
+        &without(base.clone(), "/data/name"),
+        "/data",
+        "required",
+    );
     assert_fails(
         "site-envelope",
         &without(base.clone(), "/data/passwordless_enabled"),
@@ -520,7 +622,12 @@ fn site_envelope_checks_envelope_and_fields() {
         "type",
     );
     // A customer envelope is not a site envelope.
-    assert_fails("site-envelope", &fixture("register-response.json"), "", "required");
+    assert_fails(
+        "site-envelope",
+        &fixture("register-response.json"),
+        "",
+        "required",
+    );
     assert_valid("site-envelope", &with(base, "/data/new_setting", json!(1)));
 }
 
@@ -543,7 +650,14 @@ fn plan_envelope_checks_plan_fields() {
         let sample = with(base.clone(), pointer, value.clone());
         assert_fails("plan-envelope", &sample, pointer, keyword);
     }
-    for field in ["id", "product_id", "amount", "currency", "interval", "interval_count"] {
+    for field in [
+        "id",
+        "product_id",
+        "amount",
+        "currency",
+        "interval",
+        "interval_count",
+    ] {
         let sample = without(base.clone(), &format!("/data/{field}"));
         assert_fails("plan-envelope", &sample, "/data", "required");
     }
@@ -576,9 +690,22 @@ fn plan_list_envelope_wants_an_array_of_plans() {
 #[test]
 fn geo_envelope_checks_ip_and_country() {
     let base = fixture("geo-response.json");
-    assert_valid("geo-envelope", &with(base.clone(), "/data/ip", json!("2001:db8::1")));
-    assert_fails("geo-envelope", &with(base.clone(), "/data/ip", json!("300.1.1.1")), "/data/ip", "anyOf");
-    assert_fails("geo-envelope", &with(base.clone(), "/data/ip", json!(127)), "/data/ip", "type");
+    assert_valid(
+        "geo-envelope",
+        &with(base.clone(), "/data/ip", json!("2001:db8::1")),
+    );
+    assert_fails(
+        "geo-envelope",
+        &with(base.clone(), "/data/ip", json!("300.1.1.1")),
+        "/data/ip",
+        "anyOf",
+    );
+    assert_fails(
+        "geo-envelope",
+        &with(base.clone(), "/data/ip", json!(127)),
+        "/data/ip",
+        "type",
+    );
     assert_fails(
         "geo-envelope",
         &with(base.clone(), "/data/country_code", json!("us")),
@@ -591,8 +718,18 @@ fn geo_envelope_checks_ip_and_country() {
         "/data/country_code",
         "pattern",
     );
-    assert_fails("geo-envelope", &without(base.clone(), "/data/country_name"), "/data", "required");
-    assert_fails("geo-envelope", &with(base, "/error", json!(null)), "/error", "const");
+    assert_fails(
+        "geo-envelope",
+        &without(base.clone(), "/data/country_name"),
+        "/data",
+        "required",
+    );
+    assert_fails(
+        "geo-envelope",
+        &with(base, "/error", json!(null)),
+        "/error",
+        "const",
+    );
 }
 
 #[test]
@@ -603,7 +740,16 @@ fn location_envelope_requires_every_key_and_allows_unknown_parts_as_null() {
         unknown = with(unknown, &format!("/data/{key}"), json!(null));
     }
     assert_valid("location-envelope", &unknown);
-    for key in ["ip", "country_code", "country_name", "region", "city", "latitude", "longitude", "timezone"] {
+    for key in [
+        "ip",
+        "country_code",
+        "country_name",
+        "region",
+        "city",
+        "latitude",
+        "longitude",
+        "timezone",
+    ] {
         assert_fails(
             "location-envelope",
             &without(base.clone(), &format!("/data/{key}")),
@@ -611,19 +757,59 @@ fn location_envelope_requires_every_key_and_allows_unknown_parts_as_null() {
             "required",
         );
     }
-    assert_fails("location-envelope", &with(base.clone(), "/data/latitude", json!("45.5")), "/data/latitude", "type");
-    assert_fails("location-envelope", &with(base.clone(), "/data/latitude", json!(91)), "/data/latitude", "maximum");
-    assert_fails("location-envelope", &with(base.clone(), "/data/longitude", json!(-181)), "/data/longitude", "minimum");
-    assert_fails("location-envelope", &with(base, "/data/ip", json!("localhost")), "/data/ip", "anyOf");
+    assert_fails(
+        "location-envelope",
+        &with(base.clone(), "/data/latitude", json!("45.5")),
+        "/data/latitude",
+        "type",
+    );
+    assert_fails(
+        "location-envelope",
+        &with(base.clone(), "/data/latitude", json!(91)),
+        "/data/latitude",
+        "maximum",
+    );
+    assert_fails(
+        "location-envelope",
+        &with(base.clone(), "/data/longitude", json!(-181)),
+        "/data/longitude",
+        "minimum",
+    );
+    assert_fails(
+        "location-envelope",
+        &with(base, "/data/ip", json!("localhost")),
+        "/data/ip",
+        "anyOf",
+    );
 }
 
 #[test]
 fn message_envelope_wants_a_message() {
     let ok = json!({"status": "success", "data": {"message": "A login link has been sent."}});
-    assert_fails("message-envelope", &with(ok.clone(), "/data/message", json!("")), "/data/message", "minLength");
-    assert_fails("message-envelope", &with(ok.clone(), "/data/message", json!(null)), "/data/message", "type");
-    assert_fails("message-envelope", &without(ok.clone(), "/data/message"), "/data", "required");
-    assert_fails("message-envelope", &with(ok, "/status", json!("error")), "/status", "const");
+    assert_fails(
+        "message-envelope",
+        &with(ok.clone(), "/data/message", json!("")),
+        "/data/message",
+        "minLength",
+    );
+    assert_fails(
+        "message-envelope",
+        &with(ok.clone(), "/data/message", json!(null)),
+        "/data/message",
+        "type",
+    );
+    assert_fails(
+        "message-envelope",
+        &without(ok.clone(), "/data/message"),
+        "/data",
+        "required",
+    );
+    assert_fails(
+        "message-envelope",
+        &with(ok, "/status", json!("error")),
+        "/status",
+        "const",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -644,61 +830,211 @@ fn error_validation_accepts_the_documented_bodies() {
 #[test]
 fn error_validation_is_strict() {
     let ok = json!({"errors": {"email": ["The email has already been taken."]}});
-    assert_fails("error-validation", &json!({"errors": {}}), "/errors", "minProperties");
-    assert_fails("error-validation", &json!({"errors": {"email": []}}), "/errors/email", "minItems");
-    assert_fails("error-validation", &json!({"errors": {"email": [""]}}), "/errors/email/0", "minLength");
-    assert_fails("error-validation", &json!({"errors": {"email": "The email has already been taken."}}), "/errors/email", "type");
-    assert_fails("error-validation", &json!({"errors": {"email": [42]}}), "/errors/email/0", "type");
-    assert_fails("error-validation", &json!({"errors": ["email"]}), "/errors", "type");
-    assert_fails("error-validation", &with(ok.clone(), "/message", json!("The given data was invalid.")), "", "additionalProperties");
-    assert_fails("error-validation", &json!({"error": {"message": "x"}}), "", "required");
+    assert_fails(
+        "error-validation",
+        &json!({"errors": {}}),
+        "/errors",
+        "minProperties",
+    );
+    assert_fails(
+        "error-validation",
+        &json!({"errors": {"email": []}}),
+        "/errors/email",
+        "minItems",
+    );
+    assert_fails(
+        "error-validation",
+        &json!({"errors": {"email": [""]}}),
+        "/errors/email/0",
+        "minLength",
+    );
+    assert_fails(
+        "error-validation",
+        &json!({"errors": {"email": "The email has already been taken."}}),
+        "/errors/email",
+        "type",
+    );
+    assert_fails(
+        "error-validation",
+        &json!({"errors": {"email": [42]}}),
+        "/errors/email/0",
+        "type",
+    );
+    assert_fails(
+        "error-validation",
+        &json!({"errors": ["email"]}),
+        "/errors",
+        "type",
+    );
+    assert_fails(
+        "error-validation",
+        &with(ok.clone(), "/message", json!("The given data was invalid.")),
+        "",
+        "additionalProperties",
+    );
+    assert_fails(
+        "error-validation",
+        &json!({"error": {"message": "x"}}),
+        "",
+        "required",
+    );
     assert_fails("error-validation", &json!([]), "", "type");
 }
 
 #[test]
 fn error_app_requires_all_three_keys_and_nothing_else() {
     let ok = json!({"error": {"report_id": null, "status": 404, "message": "Invalid credentials! Please try again."}});
-    assert_valid("error-app", &with(ok.clone(), "/error/report_id", json!("abc123")));
+    assert_valid(
+        "error-app",
+        &with(ok.clone(), "/error/report_id", json!("abc123")),
+    );
     assert_valid("error-app", &with(ok.clone(), "/error/status", json!(400)));
     for key in ["report_id", "status", "message"] {
-        assert_fails("error-app", &without(ok.clone(), &format!("/error/{key}")), "/error", "required");
+        assert_fails(
+            "error-app",
+            &without(ok.clone(), &format!("/error/{key}")),
+            "/error",
+            "required",
+        );
     }
-    assert_fails("error-app", &with(ok.clone(), "/error/code", json!("E42")), "/error", "additionalProperties");
-    assert_fails("error-app", &with(ok.clone(), "/errors", json!({})), "", "additionalProperties");
-    assert_fails("error-app", &with(ok.clone(), "/error/status", json!("404")), "/error/status", "type");
-    assert_fails("error-app", &with(ok.clone(), "/error/status", json!(200)), "/error/status", "minimum");
-    assert_fails("error-app", &with(ok.clone(), "/error/message", json!("")), "/error/message", "minLength");
-    assert_fails("error-app", &with(ok, "/error/report_id", json!(7)), "/error/report_id", "type");
+    assert_fails(
+        "error-app",
+        &with(ok.clone(), "/error/code", json!("E42")),
+        "/error",
+        "additionalProperties",
+    );
+    assert_fails(
+        "error-app",
+        &with(ok.clone(), "/errors", json!({})),
+        "",
+        "additionalProperties",
+    );
+    assert_fails(
+        "error-app",
+        &with(ok.clone(), "/error/status", json!("404")),
+        "/error/status",
+        "type",
+    );
+    assert_fails(
+        "error-app",
+        &with(ok.clone(), "/error/status", json!(200)),
+        "/error/status",
+        "minimum",
+    );
+    assert_fails(
+        "error-app",
+        &with(ok.clone(), "/error/message", json!("")),
+        "/error/message",
+        "minLength",
+    );
+    assert_fails(
+        "error-app",
+        &with(ok, "/error/report_id", json!(7)),
+        "/error/report_id",
+        "type",
+    );
 }
 
 #[test]
 fn error_401_accepts_both_documented_variants() {
-    assert_valid("error-401", &json!({"error": {"message": "Token not provided"}}));
-    assert_valid("error-401", &json!({"error": {"status": 401, "message": "Invalid or expired token"}}));
-    assert_valid("error-401", &json!({"error": {"report_id": null, "status": 401, "message": "Invalid or expired token"}}));
+    assert_valid(
+        "error-401",
+        &json!({"error": {"message": "Token not provided"}}),
+    );
+    assert_valid(
+        "error-401",
+        &json!({"error": {"status": 401, "message": "Invalid or expired token"}}),
+    );
+    assert_valid(
+        "error-401",
+        &json!({"error": {"report_id": null, "status": 401, "message": "Invalid or expired token"}}),
+    );
 }
 
 #[test]
 fn error_401_is_strict() {
     let ok = json!({"error": {"message": "Token not provided"}});
-    assert_fails("error-401", &with(ok.clone(), "/debug", json!("trace")), "", "additionalProperties");
-    assert_fails("error-401", &with(ok.clone(), "/error/trace", json!([])), "/error", "additionalProperties");
-    assert_fails("error-401", &with(ok.clone(), "/error/status", json!(403)), "/error/status", "const");
-    assert_fails("error-401", &without(ok.clone(), "/error/message"), "/error", "required");
-    assert_fails("error-401", &with(ok, "/error/message", json!("")), "/error/message", "minLength");
-    assert_fails("error-401", &json!({"message": "Token not provided"}), "", "required");
+    assert_fails(
+        "error-401",
+        &with(ok.clone(), "/debug", json!("trace")),
+        "",
+        "additionalProperties",
+    );
+    assert_fails(
+        "error-401",
+        &with(ok.clone(), "/error/trace", json!([])),
+        "/error",
+        "additionalProperties",
+    );
+    assert_fails(
+        "error-401",
+        &with(ok.clone(), "/error/status", json!(403)),
+        "/error/status",
+        "const",
+    );
+    assert_fails(
+        "error-401",
+        &without(ok.clone(), "/error/message"),
+        "/error",
+        "required",
+    );
+    assert_fails(
+        "error-401",
+        &with(ok, "/error/message", json!("")),
+        "/error/message",
+        "minLength",
+    );
+    assert_fails(
+        "error-401",
+        &json!({"message": "Token not provided"}),
+        "",
+        "required",
+    );
 }
 
 #[test]
 fn error_403_is_strict() {
     let ok = json!({"error": {"status": 403, "message": "Authentication token has been blacklisted, please try again"}});
-    assert_valid("error-403", &with(ok.clone(), "/error/report_id", json!(null)));
-    assert_fails("error-403", &with(ok.clone(), "/error/status", json!(401)), "/error/status", "const");
-    assert_fails("error-403", &without(ok.clone(), "/error/status"), "/error", "required");
-    assert_fails("error-403", &without(ok.clone(), "/error/message"), "/error", "required");
-    assert_fails("error-403", &with(ok.clone(), "/error/detail", json!("x")), "/error", "additionalProperties");
-    assert_fails("error-403", &with(ok, "/status", json!(403)), "", "additionalProperties");
-    assert_fails("error-403", &json!({"error": {"message": "Token not provided"}}), "/error", "required");
+    assert_valid(
+        "error-403",
+        &with(ok.clone(), "/error/report_id", json!(null)),
+    );
+    assert_fails(
+        "error-403",
+        &with(ok.clone(), "/error/status", json!(401)),
+        "/error/status",
+        "const",
+    );
+    assert_fails(
+        "error-403",
+        &without(ok.clone(), "/error/status"),
+        "/error",
+        "required",
+    );
+    assert_fails(
+        "error-403",
+        &without(ok.clone(), "/error/message"),
+        "/error",
+        "required",
+    );
+    assert_fails(
+        "error-403",
+        &with(ok.clone(), "/error/detail", json!("x")),
+        "/error",
+        "additionalProperties",
+    );
+    assert_fails(
+        "error-403",
+        &with(ok, "/status", json!(403)),
+        "",
+        "additionalProperties",
+    );
+    assert_fails(
+        "error-403",
+        &json!({"error": {"message": "Token not provided"}}),
+        "/error",
+        "required",
+    );
 }
 
 #[test]
@@ -723,12 +1059,33 @@ fn error_auth_accepts_401_or_403_shapes_only() {
 #[test]
 fn error_429_is_the_throttle_shape() {
     let ok = json!({"error": {"report_id": null, "status": 429, "message": "Too many requests. Please try again later."}});
-    assert_fails("error-429", &with(ok.clone(), "/error/status", json!(400)), "/error/status", "const");
-    assert_fails("error-429", &without(ok.clone(), "/error/report_id"), "/error", "required");
-    assert_fails("error-429", &with(ok.clone(), "/error/retry_after", json!(60)), "/error", "additionalProperties");
-    assert_fails("error-429", &with(ok, "/error/message", json!("")), "/error/message", "minLength");
+    assert_fails(
+        "error-429",
+        &with(ok.clone(), "/error/status", json!(400)),
+        "/error/status",
+        "const",
+    );
+    assert_fails(
+        "error-429",
+        &without(ok.clone(), "/error/report_id"),
+        "/error",
+        "required",
+    );
+    assert_fails(
+        "error-429",
+        &with(ok.clone(), "/error/retry_after", json!(60)),
+        "/error",
+        "additionalProperties",
+    );
+    assert_fails(
+        "error-429",
+        &with(ok, "/error/message", json!("")),
+        "/error/message",
+        "minLength",
+    );
     // The lockout body at 429 is a validation body, checked with error-validation.
-    let lockout = json!({"errors": {"email": ["Too many login attempts. Please try again later."]}});
+    let lockout =
+        json!({"errors": {"email": ["Too many login attempts. Please try again later."]}});
     assert_fails("error-429", &lockout, "", "required");
     assert_valid("error-validation", &lockout);
 }
@@ -736,12 +1093,42 @@ fn error_429_is_the_throttle_shape() {
 #[test]
 fn error_500_needs_a_report_id() {
     let ok = json!({"error": {"report_id": "R-2026-11-24-0001", "status": 500, "message": "Server Error"}});
-    assert_fails("error-500", &with(ok.clone(), "/error/report_id", json!(null)), "/error/report_id", "type");
-    assert_fails("error-500", &with(ok.clone(), "/error/report_id", json!("")), "/error/report_id", "minLength");
-    assert_fails("error-500", &without(ok.clone(), "/error/report_id"), "/error", "required");
-    assert_fails("error-500", &with(ok.clone(), "/error/status", json!(503)), "/error/status", "const");
-    assert_fails("error-500", &with(ok.clone(), "/error/exception", json!("PDOException")), "/error", "additionalProperties");
-    assert_fails("error-500", &with(ok, "/trace", json!([])), "", "additionalProperties");
+    assert_fails(
+        "error-500",
+        &with(ok.clone(), "/error/report_id", json!(null)),
+        "/error/report_id",
+        "type",
+    );
+    assert_fails(
+        "error-500",
+        &with(ok.clone(), "/error/report_id", json!("")),
+        "/error/report_id",
+        "minLength",
+    );
+    assert_fails(
+        "error-500",
+        &without(ok.clone(), "/error/report_id"),
+        "/error",
+        "required",
+    );
+    assert_fails(
+        "error-500",
+        &with(ok.clone(), "/error/status", json!(503)),
+        "/error/status",
+        "const",
+    );
+    assert_fails(
+        "error-500",
+        &with(ok.clone(), "/error/exception", json!("PDOException")),
+        "/error",
+        "additionalProperties",
+    );
+    assert_fails(
+        "error-500",
+        &with(ok, "/trace", json!([])),
+        "",
+        "additionalProperties",
+    );
 }
 
 #[test]
@@ -749,7 +1136,12 @@ fn error_shapes_are_not_success_shapes() {
     let err = json!({"error": {"report_id": null, "status": 404, "message": "Plan not found"}});
     assert_fails("plan-envelope", &err, "", "required");
     assert_fails("customer-envelope", &err, "", "required");
-    assert_fails("error-app", &fixture("register-response.json"), "", "required");
+    assert_fails(
+        "error-app",
+        &fixture("register-response.json"),
+        "",
+        "required",
+    );
 }
 
 #[test]
