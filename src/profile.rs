@@ -122,8 +122,12 @@ impl SiteProfile {
                 self.invalid_token_status
             ));
         }
-        if self.passwordless_throttle.requests == 0 || self.passwordless_throttle.window_seconds == 0 {
-            problems.push("passwordless_throttle: requests and window_seconds must be at least 1".into());
+        if self.passwordless_throttle.requests == 0
+            || self.passwordless_throttle.window_seconds == 0
+        {
+            problems.push(
+                "passwordless_throttle: requests and window_seconds must be at least 1".into(),
+            );
         }
         if self.passwordless_token_minutes == 0 {
             problems.push("passwordless_token_minutes: must be at least 1".into());

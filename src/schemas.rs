@@ -42,7 +42,11 @@ impl SchemaSet {
     }
 
     /// `Ok` when the instance matches; otherwise every violation.
-    pub fn validate(&self, _name: &str, _instance: &serde_json::Value) -> Result<(), Vec<SchemaViolation>> {
+    pub fn validate(
+        &self,
+        _name: &str,
+        _instance: &serde_json::Value,
+    ) -> Result<(), Vec<SchemaViolation>> {
         Ok(())
     }
 }
