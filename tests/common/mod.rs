@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
+
+mod mock_client;
+pub use mock_client::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,88 @@
+//! The mock's virtual clock: real time plus an offset the control API advances.
+//!
+//! Every expiry, lockout window and throttle reads this clock, so a test never sleeps.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Virtual now = real now + offset (seconds).
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset: AtomicI64,
+}
+
+impl Clock {
+    /// The virtual time in unix seconds.
+    pub fn now(&self) -> i64 {
+        real_now().saturating_add(self.offset())
+    }
+
+    /// How far the virtual clock is ahead of the real one, in seconds.
+    pub fn offset(&self) -> i64 {
+        self.offset.load(Ordering::SeqCst)
+    }
+
+    /// Moves the virtual clock by `seconds` (may be negative).
+    pub fn advance(&self, seconds: i64) {
+        let _ = self
+            .offset
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
+                Some(o.saturating_add(seconds))
+            });
+    }
+}
+
+fn real_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// `2026-11-24T13:00:00.000000Z` for a unix time (UTC).
+pub fn iso8601(ts: i64) -> String {
+    let days = ts.div_euclid(86_400);
+    let secs = ts.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000000Z",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(iso8601(1_795_525_200), "2026-11-24T13:00:00.000000Z");
+        assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn advance_moves_now() {
+        let c = Clock::default();
+        let before = c.now();
+        c.advance(3600);
+        assert!(c.now() >= before + 3600);
+        assert_eq!(c.offset(), 3600);
+    }
+}

@@ -1,0 +1,1 @@
+//! IP table (todo)

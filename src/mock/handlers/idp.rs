@@ -1,0 +1,9 @@
+//! Identity-provider login.
+use crate::mock::app::Shared;
+use crate::mock::errors::ApiError;
+use crate::mock::handlers::ApiResult;
+use crate::mock::request::ApiRequest;
+use axum::extract::State;
+pub async fn login(State(_app): State<Shared>, _req: ApiRequest) -> ApiResult {
+    Err(ApiError::app(501, "todo"))
+}
