@@ -125,9 +125,6 @@ impl MockServer {
         format!("http://{}", self.addr)
     }
 
-    /// Stops the server.
-    pub async fn shutdown(self) {}
-
     /// The address the mock listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
