@@ -35,9 +35,10 @@ pub struct Redactor {
 
 fn jwt_pattern() -> &'static Regex {
     static PATTERN: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    // A JWT's header is base64url JSON, so it starts `eyJ`; a cut-off token (no signature, half a
+    // payload) is redacted too.
     PATTERN.get_or_init(|| {
-        Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-            .expect("a valid pattern")
+        Regex::new(r"eyJ[A-Za-z0-9_-]{6,}(\.[A-Za-z0-9_-]*){0,2}").expect("a valid pattern")
     })
 }
 
@@ -147,6 +148,15 @@ mod tests {
         assert_eq!(
             redactor.text("Bearer eyJhbGciOi.eyJzdWIiOiI.c2ln!"),
             "Bearer [redacted jwt]!"
+        );
+    }
+
+    #[test]
+    fn cut_off_tokens_are_still_redacted() {
+        let redactor = Redactor::new();
+        assert_eq!(
+            redactor.text("cut: eyJ0eXAiOiJKV1QiLC.eyJpc3Mi… (365 bytes)"),
+            "cut: [redacted jwt]… (365 bytes)"
         );
     }
 

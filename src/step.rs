@@ -181,8 +181,9 @@ async fn send_and_check(
         let mut results = checks::evaluate(&expectations, &response, &ctx.schemas);
         results.extend(capture(step, &response, scope, &ctx.redactor));
         for result in &mut results {
-            result.expected = ctx.redactor.text(&result.expected);
-            result.actual = ctx.redactor.text(&result.actual);
+            // Redact whole, then shorten: the other order could leave half a secret behind.
+            result.expected = checks::brief_text(&ctx.redactor.text(&result.expected));
+            result.actual = checks::brief_text(&ctx.redactor.text(&result.actual));
         }
         report.evidence = Some(evidence(ctx, &request, Some(&response)));
         let failed = results.iter().any(|r| !r.passed);
@@ -546,7 +547,7 @@ fn evidence(ctx: &RunContext, request: &OutgoingRequest, response: Option<&Respo
         response_headers: response.map(|r| headers(&r.headers)).unwrap_or_default(),
         response_body: response.map(|r| match &r.json {
             Some(json) => redactor.json(json),
-            None => Value::String(redactor.text(&checks::brief_text(&r.body))),
+            None => Value::String(checks::brief_text(&redactor.text(&r.body))),
         }),
     }
 }

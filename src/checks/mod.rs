@@ -308,12 +308,13 @@ fn show(value: Option<&Value>) -> String {
     value.map(brief).unwrap_or_else(|| "absent".into())
 }
 
-/// A value as short JSON text for messages.
+/// A value as JSON text for messages. Not shortened here: messages are redacted first and
+/// shortened after (`brief_text`), or a secret cut in half would slip past the redactor.
 pub fn brief(value: &Value) -> String {
-    brief_text(&value.to_string())
+    value.to_string()
 }
 
-/// Text cut to a readable length for messages.
+/// Text cut to a readable length for messages; only ever applied to redacted text.
 pub fn brief_text(text: &str) -> String {
     const MAX: usize = 160;
     if text.chars().count() <= MAX {
