@@ -142,17 +142,9 @@ impl SiteProfile {
         let text = input::utf8(file, bytes)?;
         let profile: SiteProfile = input::parse_yaml(file, text)?;
         if let Some(problem) = profile.problems().into_iter().next() {
-            let field = problem
-                .split(|c: char| c == ':' || c == '.')
-                .next()
-                .unwrap_or_default();
-            let leaf = problem
-                .split(':')
-                .next()
-                .unwrap_or_default()
-                .rsplit('.')
-                .next()
-                .unwrap_or(field);
+            // Problems start with the field's path (`lockout.status: …`); point at its last key.
+            let path = problem.split(':').next().unwrap_or_default();
+            let leaf = path.rsplit('.').next().unwrap_or(path);
             let (line, column) = input::locate(text, 1, leaf);
             return Err(InputError::new(file, problem).at(line, column));
         }

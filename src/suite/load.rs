@@ -368,7 +368,7 @@ impl Checker<'_> {
         }
         self.check_expect(line, step, defined)?;
         for (name, from) in &step.capture {
-            if !from.as_str().is_some_and(|s| !s.is_empty()) {
+            if from.as_str().is_none_or(str::is_empty) {
                 return Err(self.error(
                     line,
                     name,
@@ -526,4 +526,142 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
     number
         .checked_mul(scale)
         .ok_or_else(|| format!("`{text}` is too long a duration"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn load_text(text: &str) -> Result<LoadedSuite, InputError> {
+        let schemas = SchemaSet::embedded().unwrap();
+        let profile = json!({"lockout": {"attempts": 10}});
+        let ctx = LoadContext {
+            schemas: &schemas,
+            profile: &profile,
+        };
+        load(
+            &SuiteSource {
+                file: "t.yaml".into(),
+                bytes: text.as_bytes().to_vec(),
+            },
+            &ctx,
+        )
+    }
+
+    const HEAD: &str = "name: t\nclaims: [ERR-401]\n";
+
+    #[test]
+    fn a_valid_suite_loads_with_its_steps() {
+        let suite = load_text(&format!(
+            "{HEAD}vars:\n  who: \"{{{{ fresh_email }}}}\"\nsteps:\n  - name: a\n    request: {{ method: POST, path: /auth/login, json: {{ email: \"{{{{ who }}}}\" }} }}\n    capture: {{ token: /data/auth_token }}\n    repeat: \"{{{{ profile.lockout.attempts }}}}\"\n  - name: b\n    request: {{ method: GET, path: /customer, bearer: \"{{{{ token }}}}\" }}\n"
+        ))
+        .unwrap();
+        assert_eq!(suite.suite.steps.len(), 2);
+        assert_eq!(suite.suite.steps[1].referenced.line(), 10);
+    }
+
+    #[test]
+    fn a_variable_captured_only_later_is_unknown_where_it_is_used() {
+        let err = load_text(&format!(
+            "{HEAD}steps:\n  - name: a\n    request: {{ method: GET, path: /customer, bearer: \"{{{{ token }}}}\" }}\n  - name: b\n    request: {{ method: GET, path: /customer }}\n    capture: {{ token: /data/auth_token }}\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.line, Some(5), "{err}");
+        assert!(err.message.contains("unknown variable `token`"), "{err}");
+    }
+
+    #[test]
+    fn mock_only_steps_must_declare_their_capability() {
+        let err = load_text(&format!(
+            "{HEAD}steps:\n  - name: wait\n    advance_clock: 5m\n"
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("requires: [clock]"), "{err}");
+        assert_eq!(err.line, Some(5));
+        let err = load_text(&format!(
+            "{HEAD}steps:\n  - name: reset\n    request: {{ method: POST, path: /reset, control: true }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("requires: [control]"), "{err}");
+        assert!(
+            load_text(&format!(
+                "{HEAD}requires: [clock]\nsteps:\n  - name: wait\n    advance_clock: 5m\n"
+            ))
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_place() {
+        let cases = [
+            (
+                "    request: { method: FETCH, path: /x }\n",
+                "method `FETCH`",
+            ),
+            (
+                "    request: { method: GET, path: x }\n",
+                "must start with `/`",
+            ),
+            (
+                "    request: { method: GET, path: /x }\n    repeat: 100000\n",
+                "`repeat` takes",
+            ),
+            (
+                "    request: { method: GET, path: /x }\n    expect: { status: 99 }\n",
+                "`status` takes",
+            ),
+            (
+                "    request: { method: GET, path: /x }\n    expect: { json: { /a: { equal: 1 } } }\n",
+                "unknown matcher `equal`",
+            ),
+            (
+                "    request: { method: GET, path: /x }\n    capture: { env: /a }\n",
+                "reserved variable name",
+            ),
+            (
+                "    request: { method: GET, path: /x, json: {}, body: x }\n",
+                "both `json` and `body`",
+            ),
+            (
+                "    request: { method: GET, path: /x }\n    advance_clock: 1d\n",
+                "both `request` and `advance_clock`",
+            ),
+            (
+                "    request: { method: GET, path: \"/{{ x\" }\n",
+                "without a closing",
+            ),
+        ];
+        for (step, expected) in cases {
+            let err = load_text(&format!(
+                "{HEAD}requires: [clock]\nsteps:\n  - name: s\n{step}"
+            ))
+            .unwrap_err();
+            assert!(err.message.contains(expected), "`{expected}` not in: {err}");
+            assert!(err.line.is_some_and(|l| l >= 5), "no place: {err}");
+        }
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("300s"), Ok(300));
+        assert_eq!(parse_duration("5m"), Ok(300));
+        assert_eq!(parse_duration("60d"), Ok(60 * 86_400));
+        assert_eq!(parse_duration("42"), Ok(42));
+        assert!(parse_duration("5 weeks").is_err());
+        assert!(parse_duration("99999999999999999999d").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_suite_text_panics_the_loader(text in "[ -~\n]{0,300}") {
+            let _ = load_text(&text);
+        }
+
+        #[test]
+        fn no_step_yaml_panics_the_loader(method in "[A-Z]{0,6}", path in "[ -~]{0,20}", repeat in proptest::num::i64::ANY) {
+            let text = format!("{HEAD}steps:\n  - name: s\n    request: {{ method: \"{method}\", path: {path:?} }}\n    repeat: {repeat}\n");
+            let _ = load_text(&text);
+        }
+    }
 }

@@ -1,0 +1,211 @@
+//! The runner's semantics, in-process against the embedded mock (and a stand-in without the
+//! control API): not-run steps, skips by capability, repeat, the virtual clock.
+
+mod common;
+
+use pelcro_conformance::app::{RunOptions, execute};
+use pelcro_conformance::http::Timeouts;
+use pelcro_conformance::profile::SiteProfile;
+use pelcro_conformance::report::{RunReport, StepOutcome, SuiteOutcome, console};
+use pelcro_conformance::runner::Politeness;
+use pelcro_conformance::schemas::SchemaSet;
+use pelcro_conformance::suite::{LoadContext, LoadedSuite, SuiteSource, load};
+use pelcro_conformance::target::TargetSpec;
+
+fn suite(text: &str) -> LoadedSuite {
+    let schemas = SchemaSet::embedded().unwrap();
+    let profile = SiteProfile::default().to_json();
+    let ctx = LoadContext {
+        schemas: &schemas,
+        profile: &profile,
+    };
+    let source = SuiteSource {
+        file: "inline.yaml".into(),
+        bytes: text.as_bytes().to_vec(),
+    };
+    load::load(&source, &ctx).unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn run(text: &str) -> RunReport {
+    common::run_on_mock(vec![suite(text)], SiteProfile::default())
+        .await
+        .report
+}
+
+#[tokio::test]
+async fn a_step_needing_a_missing_capture_is_not_run_never_passed() {
+    let report = run("name: capture gap
+claims: [REG-OK]
+steps:
+  - name: register
+    request: { method: POST, path: /auth/register, json: { email: \"{{ fresh_email }}\", password: \"{{ fresh_password }}\" } }
+    capture: { thing: /data/no_such_field, token: /data/auth_token }
+  - name: uses the missing capture
+    request: { method: GET, path: /customer, bearer: \"{{ thing }}\" }
+    expect: { status: 200 }
+  - name: uses the good capture
+    request: { method: GET, path: /customer, bearer: \"{{ token }}\" }
+    expect: { status: 200 }
+")
+    .await;
+    let suite = &report.suites[0];
+    assert_eq!(
+        suite.outcome,
+        SuiteOutcome::Failed,
+        "{}",
+        console::render(&report, true)
+    );
+    let outcomes: Vec<StepOutcome> = suite.steps.iter().map(|s| s.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            StepOutcome::Failed,
+            StepOutcome::NotRun,
+            StepOutcome::Passed
+        ]
+    );
+    assert!(
+        suite.steps[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("/data/no_such_field")
+    );
+    assert_eq!(
+        suite.steps[1].reason.as_deref(),
+        Some("needs `thing`, which an earlier step did not capture")
+    );
+    assert!(report.counts().failed == 1 && report.counts().passed == 0);
+}
+
+#[tokio::test]
+async fn repeat_sends_n_times_and_checks_every_answer() {
+    let report = run("name: repeat
+claims: [ERR-401]
+steps:
+  - name: three times
+    request: { method: POST, path: /customer, headers: { X-Attempt: \"{{ repeat_index }}\" } }
+    repeat: 3
+    expect: { status: 401 }
+")
+    .await;
+    let step = &report.suites[0].steps[0];
+    assert_eq!(step.outcome, StepOutcome::Passed);
+    assert_eq!(step.attempts, 3);
+    let evidence = step.evidence.as_ref().unwrap();
+    assert!(
+        evidence
+            .request_headers
+            .contains(&("X-Attempt".into(), "3".into())),
+        "{evidence:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_virtual_clock_expires_a_token_without_sleeping() {
+    let started = std::time::Instant::now();
+    let report = run("name: expiry
+claims: [TOKEN-EXPIRED]
+requires: [clock]
+steps:
+  - name: register
+    request: { method: POST, path: /auth/register, json: { email: \"{{ fresh_email }}\", password: \"{{ fresh_password }}\" } }
+    capture: { token: /data/auth_token }
+  - name: 59 days pass
+    advance_clock: 59d
+  - name: still valid within the lifetime
+    request: { method: POST, path: /customer, bearer: \"{{ token }}\" }
+    expect: { status: 200 }
+  - name: the 60 days are over
+    advance_clock: 86401s
+  - name: refused as expired
+    request: { method: POST, path: /customer, bearer: \"{{ token }}\" }
+    expect:
+      status: 403
+      json: { /error/message: \"Authentication token has expired, please try again\" }
+")
+    .await;
+    assert_eq!(
+        report.suites[0].outcome,
+        SuiteOutcome::Passed,
+        "{}",
+        console::render(&report, true)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the run slept"
+    );
+}
+
+/// A stand-in for a live site: no control API (404 there), 401 on the protected endpoint.
+async fn start_plain_target() -> String {
+    use axum::{Json, Router, http::StatusCode, routing::any};
+    let app = Router::new()
+        .route(
+            "/api/v1/sdk/customer",
+            any(|| async {
+                (
+                    StatusCode::UNAUTHORIZED,
+                    Json(serde_json::json!({"error": {"message": "Token not provided"}})),
+                )
+            }),
+        )
+        .fallback(|| async { StatusCode::NOT_FOUND });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn suites_needing_a_capability_the_target_lacks_are_skipped_with_the_reason() {
+    let base = start_plain_target().await;
+    let options = RunOptions {
+        target: TargetSpec::parse(&base).unwrap(),
+        site_id: "1".into(),
+        profile: SiteProfile::default(),
+        profile_source: "test".into(),
+        schemas: SchemaSet::embedded().unwrap(),
+        politeness: Politeness::default(),
+        timeouts: Timeouts::default(),
+    };
+    let needs_clock = suite(
+        "name: needs the clock
+claims: [TOKEN-EXPIRED]
+requires: [clock]
+steps:
+  - name: wait
+    advance_clock: 1d
+",
+    );
+    let plain = suite(
+        "name: plain
+claims: [ERR-401]
+steps:
+  - name: no token
+    request: { method: POST, path: /customer }
+    expect: { status: 401, schema: error-401 }
+",
+    );
+    let outcome = execute(options, vec![needs_clock, plain])
+        .await
+        .unwrap_or_else(|e| panic!("{:?}", e.messages));
+    let report = outcome.report;
+    assert!(report.capabilities.is_empty(), "{:?}", report.capabilities);
+    assert_eq!(report.suites[0].outcome, SuiteOutcome::Skipped);
+    assert!(
+        report.suites[0].steps.is_empty(),
+        "a skipped suite sends nothing"
+    );
+    assert_eq!(
+        report.suites[0].reason.as_deref(),
+        Some(format!("needs the clock capability, which {base}/ lacks").as_str())
+    );
+    assert_eq!(
+        report.suites[1].outcome,
+        SuiteOutcome::Passed,
+        "{}",
+        console::render(&report, true)
+    );
+    assert_eq!(report.counts().to_string(), "1 passed, 0 failed, 1 skipped");
+}
