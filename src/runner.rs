@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::backoff::RateLimiter;
+use crate::credentials::Environment;
 use crate::http::{HttpClient, OutgoingRequest, Response, TransportError};
 use crate::profile::SiteProfile;
 use crate::redact::Redactor;
@@ -33,6 +34,8 @@ pub struct RunContext {
     pub run_id: String,
     /// The longest a step may wait in all after 429s.
     pub max_wait: Duration,
+    /// Where `{{ env.NAME }}` looks.
+    pub env: Arc<Environment>,
     limiter: RateLimiter,
     requests: AtomicUsize,
     unreachable: AtomicUsize,
@@ -55,6 +58,7 @@ impl RunContext {
             jobs: politeness.jobs.max(1),
             run_id: format!("{:06x}", fastrand::u32(..0xff_ffff)),
             max_wait: politeness.max_wait,
+            env: Arc::new(Environment::process()),
             limiter: RateLimiter::new(politeness.max_rps),
             requests: AtomicUsize::new(0),
             unreachable: AtomicUsize::new(0),
@@ -210,7 +214,21 @@ async fn run_suite(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -> Suit
         return report;
     }
 
-    let mut scope = Scope::new(ctx.profile.to_json(), format!("{}-{index}", ctx.run_id));
+    let env = Arc::clone(&ctx.env);
+    let redactor = ctx.redactor.clone();
+    let lookup = move |name: &str| {
+        let value = env.get(name);
+        // A credential read from the environment is a secret from the moment it is read.
+        if let Some(secret) = value
+            .as_deref()
+            .filter(|_| crate::redact::is_secret_key(name))
+        {
+            redactor.add(secret);
+        }
+        value
+    };
+    let mut scope = Scope::new(ctx.profile.to_json(), format!("{}-{index}", ctx.run_id))
+        .with_env(Arc::new(lookup));
     scope.set("site_id", Value::String(ctx.target.site_id.clone()));
     for (name, value) in &suite.vars {
         match template::render_value(value, &mut scope) {

@@ -5,6 +5,7 @@
 //! interpolated as text. Values are never rendered twice, so a template cannot loop.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -27,7 +28,7 @@ pub enum TemplateError {
 }
 
 /// The variables a suite's templates can see while it runs.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Scope {
     /// Captured from responses and declared in the suite's `vars`.
     pub values: BTreeMap<String, Value>,
@@ -37,22 +38,25 @@ pub struct Scope {
     generated: BTreeMap<String, Value>,
     /// Distinguishes this suite run's generated values from every other's.
     pub unique: String,
-    /// Environment lookups (`env.NAME`); a function so tests need not touch the process.
-    env: Option<fn(&str) -> Option<String>>,
+    /// Environment lookups (`env.NAME`): the process, an env file, or a test's table.
+    env: Option<EnvLookup>,
 }
+
+/// How `env.NAME` is looked up.
+pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 impl Scope {
     pub fn new(profile: Value, unique: impl Into<String>) -> Scope {
         Scope {
             profile,
             unique: unique.into(),
-            env: Some(|name| std::env::var(name).ok()),
+            env: Some(Arc::new(|name: &str| std::env::var(name).ok())),
             ..Scope::default()
         }
     }
 
     /// A scope whose `env.*` lookups use the given function instead of the process environment.
-    pub fn with_env(mut self, env: fn(&str) -> Option<String>) -> Scope {
+    pub fn with_env(mut self, env: EnvLookup) -> Scope {
         self.env = Some(env);
         self
     }
@@ -76,6 +80,7 @@ impl Scope {
             let name = rest.ok_or_else(|| TemplateError::UnknownVariable(path.into()))?;
             let env = self
                 .env
+                .as_ref()
                 .ok_or_else(|| TemplateError::MissingEnv(name.into()))?;
             return env(name)
                 .map(Value::String)
@@ -109,6 +114,9 @@ impl Scope {
                 .trim_start_matches("fresh_username");
             let value = if name.starts_with("fresh_email") {
                 format!("pc-{unique}{suffix}-{salt:08x}@conformance.example.com")
+            } else if name.starts_with("fresh_password_weak") {
+                // Valid under the default policy (6+ characters), invalid under the strong one.
+                format!("pcweak{salt:08x}").replace(|c: char| c.is_ascii_digit(), "q")
             } else if name.starts_with("fresh_password") {
                 // Meets the strong policy too: upper, lower, digit, symbol, 8-30 characters.
                 format!("Pc!{salt:08x}x{}", fastrand::u16(1000..9999))
@@ -268,8 +276,9 @@ mod tests {
     use serde_json::json;
 
     fn scope() -> Scope {
-        let mut scope = Scope::new(json!({"lockout": {"attempts": 10}, "ttl": 60}), "t1")
-            .with_env(|name| (name == "PELCRO_EMAIL").then(|| "a@example.com".to_string()));
+        let mut scope = Scope::new(json!({"lockout": {"attempts": 10}, "ttl": 60}), "t1").with_env(
+            Arc::new(|name: &str| (name == "PELCRO_EMAIL").then(|| "a@example.com".to_string())),
+        );
         scope.set("token", json!("abc"));
         scope.set("customer", json!({"id": 7, "tags": ["x", "y"]}));
         scope
