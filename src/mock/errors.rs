@@ -28,8 +28,6 @@ pub enum ApiError {
     Throttled { retry_after: i64 },
     /// The login lockout: 400 `errors.email`, or 429 with the same body and `Retry-After`.
     Lockout { status: u16, retry_after: i64 },
-    /// 500 with a report id.
-    Server { message: String },
 }
 
 impl ApiError {
@@ -52,7 +50,6 @@ impl ApiError {
             ApiError::NoToken => 401,
             ApiError::Throttled { .. } => 429,
             ApiError::Lockout { status, .. } => *status,
-            ApiError::Server { .. } => 500,
         }
     }
 
@@ -76,8 +73,6 @@ impl ApiError {
                 json!({"error": {"report_id": null, "status": 429, "message": TOO_MANY_REQUESTS}})
             }
             ApiError::Lockout { .. } => json!({"errors": {"email": [TOO_MANY_LOGINS]}}),
-            ApiError::Server { message } => json!({"error": {
-                "report_id": crate::mock::tokens::random_hex(8), "status": 500, "message": message}}),
         }
     }
 }
@@ -119,14 +114,6 @@ impl Problems {
         } else {
             self.0.push((field.to_string(), vec![message.into()]));
         }
-    }
-
-    pub fn has(&self, field: &str) -> bool {
-        self.0.iter().any(|(f, _)| f == field)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     pub fn into_result(self) -> Result<(), ApiError> {
