@@ -10,10 +10,7 @@ use crate::input::InputError;
 use crate::mock::{MockConfig, MockServer};
 use crate::profile::SiteProfile;
 use crate::report::{self, REPORT_FORMAT_VERSION, RunReport};
-use crate::runner::{Politeness, RunContext, run_all};
-
-/// The request rate against a live target unless `--max-rps` says otherwise.
-pub const DEFAULT_LIVE_RPS: f64 = 5.0;
+use crate::runner::{Politeness, RateCap, RunContext, run_all};
 use crate::schemas::SchemaSet;
 use crate::suite::{self, LoadContext, LoadedSuite};
 use crate::target::{Target, TargetError, TargetSpec};
@@ -197,11 +194,10 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         schemas,
         politeness: Politeness {
             jobs: args.jobs as usize,
-            max_rps: match (args.max_rps, &spec) {
-                (Some(rps), _) if rps > 0.0 => Some(rps),
-                (Some(_), _) => None,
-                (None, TargetSpec::Mock) => None,
-                (None, TargetSpec::Url(_)) => Some(DEFAULT_LIVE_RPS),
+            max_rps: match args.max_rps {
+                None => RateCap::Auto,
+                Some(rps) if rps > 0.0 => RateCap::PerSecond(rps),
+                Some(_) => RateCap::Unlimited,
             },
             max_wait: Duration::from_secs(args.max_wait),
         },

@@ -58,8 +58,8 @@ pub struct RunArgs {
     /// How many suites run at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
     pub jobs: u16,
-    /// Requests per second across all suites (default: 5 against a URL, no cap on the embedded
-    /// mock; 0: no cap).
+    /// Requests per second across all suites (default: no cap on a mock, 5 on a live site;
+    /// 0: no cap).
     #[arg(long, value_name = "N")]
     pub max_rps: Option<f64>,
     /// The longest one step may wait in all after 429 answers, in seconds.

@@ -49,6 +49,7 @@ impl RunContext {
         profile: SiteProfile,
         politeness: Politeness,
     ) -> RunContext {
+        let rate = politeness.max_rps.per_second(&target);
         RunContext {
             target,
             http,
@@ -59,7 +60,7 @@ impl RunContext {
             run_id: format!("{:06x}", fastrand::u32(..0xff_ffff)),
             max_wait: politeness.max_wait,
             env: Arc::new(Environment::process()),
-            limiter: RateLimiter::new(politeness.max_rps),
+            limiter: RateLimiter::new(rate),
             requests: AtomicUsize::new(0),
             unreachable: AtomicUsize::new(0),
         }
@@ -88,8 +89,8 @@ impl RunContext {
 pub struct Politeness {
     /// Suites at once.
     pub jobs: usize,
-    /// Requests per second across the run; `None`: no cap.
-    pub max_rps: Option<f64>,
+    /// Requests per second across the run.
+    pub max_rps: RateCap,
     /// The longest one step may wait in all after 429s.
     pub max_wait: Duration,
 }
@@ -98,8 +99,31 @@ impl Default for Politeness {
     fn default() -> Self {
         Politeness {
             jobs: 8,
-            max_rps: None,
+            max_rps: RateCap::Auto,
             max_wait: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The cap on a run's request rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateCap {
+    /// None on a mock (a target with the control API); `DEFAULT_LIVE_RPS` on anything else.
+    Auto,
+    PerSecond(f64),
+    Unlimited,
+}
+
+/// The request rate against a live site unless `--max-rps` says otherwise.
+pub const DEFAULT_LIVE_RPS: f64 = 5.0;
+
+impl RateCap {
+    fn per_second(self, target: &Target) -> Option<f64> {
+        match self {
+            RateCap::Auto if target.has(Capability::Control) => None,
+            RateCap::Auto => Some(DEFAULT_LIVE_RPS),
+            RateCap::PerSecond(rps) => Some(rps),
+            RateCap::Unlimited => None,
         }
     }
 }
