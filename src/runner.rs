@@ -215,6 +215,15 @@ pub async fn run_all(ctx: Arc<RunContext>, suites: Vec<LoadedSuite>) -> Vec<Suit
         .collect()
 }
 
+/// Whether a suite registers customers (on a live site, accounts someone must clean up).
+fn registers(suite: &Suite) -> bool {
+    suite
+        .steps
+        .iter()
+        .filter_map(|s| s.value.request.as_ref())
+        .any(|r| !r.control && r.path.starts_with("/auth/register"))
+}
+
 /// A `when:` condition: false, null, 0, an empty string or `"false"` mean no.
 fn condition_holds(when: &str, scope: &mut Scope) -> Result<bool, TemplateError> {
     Ok(match template::render_str(when, scope)? {
@@ -276,6 +285,14 @@ async fn run_suite(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -> Suit
         return report;
     }
 
+    if !ctx.profile.allow_registration && registers(suite) {
+        report.outcome = SuiteOutcome::Skipped;
+        report.reason = Some(
+            "registers a customer, which the profile does not allow (allow_registration: false)"
+                .into(),
+        );
+        return report;
+    }
     let env = Arc::clone(&ctx.env);
     let redactor = ctx.redactor.clone();
     let lookup = move |name: &str| {

@@ -233,14 +233,29 @@ steps:
         suite(&text("{{ profile.single_user_auth }}")),
         suite(&text("{{ env.PC_TEST_SURELY_UNSET_VARIABLE }}")),
     ];
-    let report = common::run_on_mock(suites, SiteProfile::default()).await.report;
+    let report = common::run_on_mock(suites, SiteProfile::default())
+        .await
+        .report;
     let outcomes: Vec<SuiteOutcome> = report.suites.iter().map(|s| s.outcome).collect();
-    assert_eq!(outcomes, [SuiteOutcome::Passed, SuiteOutcome::Skipped, SuiteOutcome::Skipped]);
+    assert_eq!(
+        outcomes,
+        [
+            SuiteOutcome::Passed,
+            SuiteOutcome::Skipped,
+            SuiteOutcome::Skipped
+        ]
+    );
     assert_eq!(
         report.suites[1].reason.as_deref(),
         Some("`when: {{ profile.single_user_auth }}` is false for this run")
     );
-    assert!(report.suites[2].reason.as_deref().unwrap().contains("PC_TEST_SURELY_UNSET_VARIABLE is not set"));
+    assert!(
+        report.suites[2]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("PC_TEST_SURELY_UNSET_VARIABLE is not set")
+    );
 }
 
 #[tokio::test]
@@ -257,18 +272,30 @@ async fn allow_lockout_grants_the_capability_and_says_so() {
         politeness: Politeness::default(),
         timeouts: Timeouts::default(),
     };
-    let lockout = suite("name: lockout gated
+    let lockout = suite(
+        "name: lockout gated
 claims: [LOCKOUT]
 requires: [lockout]
 steps:
   - name: no token
     request: { method: POST, path: /customer }
     expect: { status: 401 }
-");
-    let report = execute(options, vec![lockout]).await.unwrap_or_else(|e| panic!("{:?}", e.messages)).report;
+",
+    );
+    let report = execute(options, vec![lockout])
+        .await
+        .unwrap_or_else(|e| panic!("{:?}", e.messages))
+        .report;
     assert_eq!(report.capabilities, ["lockout"]);
     assert_eq!(report.suites[0].outcome, SuiteOutcome::Passed);
-    assert!(report.notes.iter().any(|n| n.starts_with("--allow-lockout")), "{:?}", report.notes);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("--allow-lockout")),
+        "{:?}",
+        report.notes
+    );
 }
 
 #[tokio::test]
@@ -283,4 +310,29 @@ steps:
     .await;
     assert_eq!(report.registrations.len(), 1, "{:?}", report.registrations);
     assert!(report.registrations[0].ends_with("@conformance.example.com"));
+}
+
+#[tokio::test]
+async fn a_profile_without_registration_skips_suites_that_register() {
+    let profile = SiteProfile {
+        allow_registration: false,
+        ..SiteProfile::default()
+    };
+    let registers = suite("name: registers
+claims: [REG-OK]
+steps:
+  - name: register
+    request: { method: POST, path: /auth/register, json: { email: \"{{ fresh_email }}\", password: \"{{ fresh_password }}\" } }
+    expect: { status: 200 }
+");
+    let report = common::run_on_mock(vec![registers], profile).await.report;
+    assert_eq!(report.suites[0].outcome, SuiteOutcome::Skipped);
+    assert!(
+        report.suites[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("allow_registration: false")
+    );
+    assert!(report.registrations.is_empty());
 }
