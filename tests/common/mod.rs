@@ -2,6 +2,7 @@
 #![allow(dead_code, unused_imports)]
 
 mod mock_client;
+pub mod proxy;
 pub use mock_client::*;
 
 use std::path::{Path, PathBuf};
