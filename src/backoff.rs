@@ -8,6 +8,8 @@ use tokio::sync::Mutex;
 
 /// How many times one request is re-sent after 429s before the step gives up.
 pub const MAX_RETRIES: u32 = 5;
+/// The longest wait, in all, that one step may pass on a mock's virtual clock.
+pub const MAX_VIRTUAL_WAIT: Duration = Duration::from_secs(7 * 86_400);
 /// The longest single backoff when the target gives no `Retry-After`.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 

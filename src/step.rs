@@ -219,11 +219,17 @@ async fn send_honouring_429(
             ),
             WaitSource::Backoff => "no usable Retry-After: backoff".to_string(),
         };
-        if waited + wait > ctx.max_wait {
+        // Real waits are capped by --max-wait; virtual ones cost nothing, so only sanity bounds them.
+        let cap = if owns_clock {
+            backoff::MAX_VIRTUAL_WAIT
+        } else {
+            ctx.max_wait
+        };
+        if waited + wait > cap {
             report.notes.push(format!(
                 "429: the wait asked for ({} s, {source}) would pass the cap of {} s in all; not retried",
                 wait.as_secs_f64().ceil(),
-                ctx.max_wait.as_secs()
+                cap.as_secs()
             ));
             break;
         }
