@@ -206,6 +206,10 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         schemas,
         env,
         allow_lockout: args.allow_lockout,
+        ca_certificates: match &args.ca_cert {
+            Some(path) => crate::http::read_ca_certificates(path)?,
+            None => Vec::new(),
+        },
         politeness: Politeness {
             jobs: args.jobs as usize,
             max_rps: match args.max_rps {
@@ -250,6 +254,27 @@ pub struct RunOptions {
     pub allow_lockout: bool,
     pub politeness: Politeness,
     pub timeouts: Timeouts,
+    /// CA certificates trusted besides the system's (`--ca-cert`).
+    pub ca_certificates: Vec<reqwest::Certificate>,
+}
+
+impl RunOptions {
+    /// Options with the defaults of the command line: site 1, the process environment, no
+    /// lockout on live targets, default politeness and timeouts, the system's CA roots.
+    pub fn new(target: TargetSpec, profile: SiteProfile, schemas: SchemaSet) -> RunOptions {
+        RunOptions {
+            target,
+            site_id: "1".into(),
+            profile,
+            profile_source: "given by the caller".into(),
+            schemas,
+            env: Environment::process(),
+            allow_lockout: false,
+            politeness: Politeness::default(),
+            timeouts: Timeouts::default(),
+            ca_certificates: Vec::new(),
+        }
+    }
 }
 
 /// What a run found.
@@ -269,7 +294,8 @@ pub async fn execute(
     if options.site_id.trim().is_empty() {
         return Err(AppError::usage("--site-id is empty"));
     }
-    let http = HttpClient::new(options.timeouts).map_err(AppError::environment)?;
+    let http = HttpClient::new(options.timeouts, &options.ca_certificates)
+        .map_err(AppError::environment)?;
     let started_at = crate::time::now_rfc3339();
     let clock = Instant::now();
     let mut target =

@@ -58,6 +58,10 @@ pub struct RunArgs {
     /// How many suites run at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
     pub jobs: u16,
+    /// Trust the CA certificates of this PEM file too (a private CA); the system's stay trusted.
+    /// Certificates are always validated.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     /// Read `{{ env.NAME }}` values (PELCRO_EMAIL, PELCRO_PASSWORD, PELCRO_SITE_ID, …) from this
     /// file of KEY=VALUE lines before the process environment.
     #[arg(long, value_name = "FILE")]

@@ -77,7 +77,7 @@ impl TransportError {
 }
 
 /// Timeouts of the client.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timeouts {
     pub connect: Duration,
     pub total: Duration,
@@ -100,8 +100,17 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    pub fn new(timeouts: Timeouts) -> Result<HttpClient, String> {
-        let client = reqwest::Client::builder()
+    /// A client that trusts the system's roots, and the PEM certificates of `extra_roots` (a
+    /// private CA) besides. Certificate validation cannot be turned off.
+    pub fn new(
+        timeouts: Timeouts,
+        extra_roots: &[reqwest::Certificate],
+    ) -> Result<HttpClient, String> {
+        let mut builder = reqwest::Client::builder();
+        for root in extra_roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        let client = builder
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.total)
             .user_agent(concat!("pelcro-conformance/", env!("CARGO_PKG_VERSION")))
@@ -163,6 +172,24 @@ impl HttpClient {
             TransportError::Other(root_cause(&error))
         }
     }
+}
+
+/// Reads a PEM file of one or more CA certificates (`--ca-cert`).
+pub fn read_ca_certificates(
+    path: &std::path::Path,
+) -> Result<Vec<reqwest::Certificate>, crate::input::InputError> {
+    let name = path.display().to_string();
+    let pem = crate::input::read_file(path)?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        crate::input::InputError::new(&name, format!("not a PEM certificate: {}", root_cause(&e)))
+    })?;
+    if certificates.is_empty() {
+        return Err(crate::input::InputError::new(
+            &name,
+            "holds no PEM certificate",
+        ));
+    }
+    Ok(certificates)
 }
 
 /// reqwest's top-level message is generic; the innermost cause says what happened.

@@ -6,12 +6,9 @@ mod common;
 
 use common::proxy::{DeviatingTarget, Mutation, ProxyRequest, ProxyResponse};
 use pelcro_conformance::app::{RunOptions, execute, load_profile};
-use pelcro_conformance::credentials::Environment;
-use pelcro_conformance::http::Timeouts;
 use pelcro_conformance::mock::MockConfig;
 use pelcro_conformance::profile::SiteProfile;
 use pelcro_conformance::report::{RunReport, SuiteOutcome};
-use pelcro_conformance::runner::Politeness;
 use pelcro_conformance::schemas::SchemaSet;
 use pelcro_conformance::suite::{LoadContext, load};
 use pelcro_conformance::target::TargetSpec;
@@ -451,17 +448,7 @@ async fn run_against(base_url: &str, profile: SiteProfile) -> RunReport {
     };
     let suites =
         load::load_all(&load::embedded_sources(), &ctx).unwrap_or_else(|e| panic!("{e:?}"));
-    let options = RunOptions {
-        target: TargetSpec::parse(base_url).unwrap(),
-        site_id: "1".into(),
-        profile,
-        profile_source: "test".into(),
-        schemas,
-        env: Environment::process(),
-        allow_lockout: false,
-        politeness: Politeness::default(),
-        timeouts: Timeouts::default(),
-    };
+    let options = RunOptions::new(TargetSpec::parse(base_url).unwrap(), profile, schemas);
     execute(options, suites)
         .await
         .unwrap_or_else(|e| panic!("{:?}", e.messages))

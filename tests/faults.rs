@@ -7,11 +7,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use pelcro_conformance::app::{RunOptions, execute};
-use pelcro_conformance::credentials::Environment;
 use pelcro_conformance::http::Timeouts;
 use pelcro_conformance::profile::SiteProfile;
 use pelcro_conformance::report::{RunReport, StepOutcome, StepReport, SuiteOutcome, console};
-use pelcro_conformance::runner::Politeness;
 use pelcro_conformance::schemas::SchemaSet;
 use pelcro_conformance::suite::{LoadContext, LoadedSuite, SuiteSource, load};
 use pelcro_conformance::target::TargetSpec;
@@ -66,18 +64,15 @@ steps:
 
 async fn run(suites: Vec<LoadedSuite>, total_timeout: Duration) -> RunReport {
     let options = RunOptions {
-        target: TargetSpec::Mock,
-        site_id: "1".into(),
-        profile: SiteProfile::default(),
-        profile_source: "test".into(),
-        schemas: SchemaSet::embedded().unwrap(),
-        env: Environment::process(),
-        allow_lockout: false,
-        politeness: Politeness::default(),
         timeouts: Timeouts {
             connect: Duration::from_secs(2),
             total: total_timeout,
         },
+        ..RunOptions::new(
+            TargetSpec::Mock,
+            SiteProfile::default(),
+            SchemaSet::embedded().unwrap(),
+        )
     };
     execute(options, suites)
         .await
@@ -166,17 +161,11 @@ async fn a_body_over_the_size_cap_is_an_errored_step() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let options = RunOptions {
-        target: TargetSpec::parse(&base).unwrap(),
-        site_id: "1".into(),
-        profile: SiteProfile::default(),
-        profile_source: "test".into(),
-        schemas: SchemaSet::embedded().unwrap(),
-        env: Environment::process(),
-        allow_lockout: false,
-        politeness: Politeness::default(),
-        timeouts: Timeouts::default(),
-    };
+    let options = RunOptions::new(
+        TargetSpec::parse(&base).unwrap(),
+        SiteProfile::default(),
+        SchemaSet::embedded().unwrap(),
+    );
     let report = execute(options, vec![healthy()])
         .await
         .unwrap_or_else(|e| panic!("{:?}", e.messages))
@@ -281,19 +270,17 @@ async fn a_connection_reset_in_the_middle_of_a_body_is_an_errored_step() {
             let _ = socket.shutdown().await;
         }
     });
+    let target = TargetSpec::parse(&format!("http://{addr}")).unwrap();
     let options = RunOptions {
-        target: TargetSpec::parse(&format!("http://{addr}")).unwrap(),
-        site_id: "1".into(),
-        profile: SiteProfile::default(),
-        profile_source: "test".into(),
-        schemas: SchemaSet::embedded().unwrap(),
-        env: Environment::process(),
-        allow_lockout: false,
-        politeness: Politeness::default(),
         timeouts: Timeouts {
             connect: Duration::from_secs(2),
             total: Duration::from_secs(5),
         },
+        ..RunOptions::new(
+            target,
+            SiteProfile::default(),
+            SchemaSet::embedded().unwrap(),
+        )
     };
     let outcome = execute(options, vec![healthy()])
         .await

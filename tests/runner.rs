@@ -4,11 +4,8 @@
 mod common;
 
 use pelcro_conformance::app::{RunOptions, execute};
-use pelcro_conformance::credentials::Environment;
-use pelcro_conformance::http::Timeouts;
 use pelcro_conformance::profile::SiteProfile;
 use pelcro_conformance::report::{RunReport, StepOutcome, SuiteOutcome, console};
-use pelcro_conformance::runner::Politeness;
 use pelcro_conformance::schemas::SchemaSet;
 use pelcro_conformance::suite::{LoadContext, LoadedSuite, SuiteSource, load};
 use pelcro_conformance::target::TargetSpec;
@@ -162,17 +159,11 @@ async fn start_plain_target() -> String {
 #[tokio::test]
 async fn suites_needing_a_capability_the_target_lacks_are_skipped_with_the_reason() {
     let base = start_plain_target().await;
-    let options = RunOptions {
-        target: TargetSpec::parse(&base).unwrap(),
-        site_id: "1".into(),
-        profile: SiteProfile::default(),
-        profile_source: "test".into(),
-        schemas: SchemaSet::embedded().unwrap(),
-        env: Environment::process(),
-        allow_lockout: false,
-        politeness: Politeness::default(),
-        timeouts: Timeouts::default(),
-    };
+    let options = RunOptions::new(
+        TargetSpec::parse(&base).unwrap(),
+        SiteProfile::default(),
+        SchemaSet::embedded().unwrap(),
+    );
     let needs_clock = suite(
         "name: needs the clock
 claims: [TOKEN-EXPIRED]
@@ -262,15 +253,12 @@ steps:
 async fn allow_lockout_grants_the_capability_and_says_so() {
     let base = start_plain_target().await;
     let options = RunOptions {
-        target: TargetSpec::parse(&base).unwrap(),
-        site_id: "1".into(),
-        profile: SiteProfile::default(),
-        profile_source: "test".into(),
-        schemas: SchemaSet::embedded().unwrap(),
-        env: Environment::process(),
         allow_lockout: true,
-        politeness: Politeness::default(),
-        timeouts: Timeouts::default(),
+        ..RunOptions::new(
+            TargetSpec::parse(&base).unwrap(),
+            SiteProfile::default(),
+            SchemaSet::embedded().unwrap(),
+        )
     };
     let lockout = suite(
         "name: lockout gated

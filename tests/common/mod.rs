@@ -35,19 +35,13 @@ pub fn load_suite(path: &Path, profile: &SiteProfile) -> LoadedSuite {
 
 /// Runs suites in-process against a fresh embedded mock with `profile`.
 pub async fn run_on_mock(suites: Vec<LoadedSuite>, profile: SiteProfile) -> RunOutcome {
+    let schemas = SchemaSet::embedded().expect("the built-in schemas load");
     let options = RunOptions {
-        target: TargetSpec::Mock,
-        site_id: "1".into(),
-        profile,
-        profile_source: "test".into(),
-        schemas: SchemaSet::embedded().expect("the built-in schemas load"),
-        env: Environment::process(),
-        allow_lockout: false,
         politeness: Politeness {
             jobs: 4,
             ..Politeness::default()
         },
-        timeouts: Timeouts::default(),
+        ..RunOptions::new(TargetSpec::Mock, profile, schemas)
     };
     match execute(options, suites).await {
         Ok(outcome) => outcome,
