@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::{MockArgs, RunArgs};
+use crate::credentials::Environment;
 use crate::http::{HttpClient, Timeouts};
 use crate::input::InputError;
 use crate::mock::{MockConfig, MockServer};
@@ -12,6 +13,7 @@ use crate::profile::SiteProfile;
 use crate::report::{self, REPORT_FORMAT_VERSION, RunReport};
 use crate::runner::{Politeness, RateCap, RunContext, run_all};
 use crate::schemas::SchemaSet;
+use crate::suite::Capability;
 use crate::suite::{self, LoadContext, LoadedSuite};
 use crate::target::{Target, TargetError, TargetSpec};
 
@@ -108,6 +110,7 @@ fn load_suites(
     args: &RunArgs,
     schemas: &SchemaSet,
     profile: &SiteProfile,
+    live: bool,
 ) -> Result<Vec<LoadedSuite>, AppError> {
     let sources = match &args.suites {
         Some(dir) => suite::load::dir_sources(dir)?,
@@ -117,6 +120,7 @@ fn load_suites(
     let ctx = LoadContext {
         schemas,
         profile: &profile_json,
+        live,
     };
     let suites = suite::load::load_all(&sources, &ctx).map_err(AppError::inputs)?;
     for claim in &args.claims {
@@ -172,13 +176,21 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
     let spec = TargetSpec::parse(&args.target)?;
     let (profile, profile_source) = load_profile(args.profile.as_deref())?;
     let schemas = load_schemas(args.schemas.as_deref())?;
-    let suites = load_suites(&args, &schemas, &profile)?;
+    let live = matches!(spec, TargetSpec::Url(_));
+    let suites = load_suites(&args, &schemas, &profile, live)?;
+    let env = match &args.env_file {
+        Some(path) => Environment::from_file(path)?,
+        None => Environment::process(),
+    };
     if args.list {
         report::console::print(&list(&suites));
         return Ok(Exit::Passed);
     }
-    let site_id = match (&args.site_id, &spec) {
-        (Some(id), _) => id.clone(),
+    let site_id = match (
+        args.site_id.clone().or_else(|| env.get("PELCRO_SITE_ID")),
+        &spec,
+    ) {
+        (Some(id), _) => id,
         (None, TargetSpec::Mock) => "1".into(),
         (None, TargetSpec::Url(_)) => {
             return Err(AppError::usage(
@@ -192,6 +204,8 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         profile,
         profile_source,
         schemas,
+        env,
+        allow_lockout: args.allow_lockout,
         politeness: Politeness {
             jobs: args.jobs as usize,
             max_rps: match args.max_rps {
@@ -229,6 +243,11 @@ pub struct RunOptions {
     /// Where the profile came from, for the report.
     pub profile_source: String,
     pub schemas: SchemaSet,
+    /// Where `{{ env.NAME }}` looks.
+    pub env: Environment,
+    /// Grants the `lockout` capability to a target that lacks it (a live site): lockout checks
+    /// then run, and lock the account they use for the window.
+    pub allow_lockout: bool,
     pub politeness: Politeness,
     pub timeouts: Timeouts,
 }
@@ -253,20 +272,30 @@ pub async fn execute(
     let http = HttpClient::new(options.timeouts).map_err(AppError::environment)?;
     let started_at = crate::time::now_rfc3339();
     let clock = Instant::now();
-    let target =
+    let mut target =
         Target::connect(&options.target, &options.site_id, &options.profile, &http).await?;
+    let mut notes = Vec::new();
+    if options.allow_lockout && !target.has(Capability::Lockout) {
+        target.capabilities.insert(Capability::Lockout);
+        notes.push(
+            "--allow-lockout: lockout checks ran against this target and locked the accounts they used for the lockout window"
+                .to_string(),
+        );
+    }
     let capabilities = target
         .capabilities
         .iter()
         .map(|c| c.name().to_string())
         .collect();
-    let ctx = Arc::new(RunContext::new(
+    let mut ctx = RunContext::new(
         target,
         http,
         options.schemas,
         options.profile,
         options.politeness,
-    ));
+    );
+    ctx.env = Arc::new(options.env);
+    let ctx = Arc::new(ctx);
     let suites_report = run_all(Arc::clone(&ctx), suites).await;
     let report = RunReport {
         format_version: REPORT_FORMAT_VERSION,
@@ -278,6 +307,8 @@ pub async fn execute(
         capabilities,
         started_at,
         duration_ms: clock.elapsed().as_millis() as u64,
+        notes,
+        registrations: ctx.registrations(),
         suites: suites_report,
     };
     Ok(RunOutcome {

@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the conformance suites against a target (the embedded mock by default).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Serve the Pelcro mock on its own until stopped (Ctrl-C).
     Mock(MockArgs),
 }
@@ -58,6 +58,14 @@ pub struct RunArgs {
     /// How many suites run at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
     pub jobs: u16,
+    /// Read `{{ env.NAME }}` values (PELCRO_EMAIL, PELCRO_PASSWORD, PELCRO_SITE_ID, …) from this
+    /// file of KEY=VALUE lines before the process environment.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<std::path::PathBuf>,
+    /// Run lockout checks against a live site too. They lock the account they use (a fresh one,
+    /// or PELCRO_EMAIL's) for the lockout window: use a throwaway account.
+    #[arg(long)]
+    pub allow_lockout: bool,
     /// Requests per second across all suites (default: no cap on a mock, 5 on a live site;
     /// 0: no cap).
     #[arg(long, value_name = "N")]

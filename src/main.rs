@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pelcro_conformance::app::{self, Exit};
+use pelcro_conformance::app;
 use pelcro_conformance::cli::{Cli, Command};
 
 #[tokio::main]
@@ -15,7 +15,7 @@ async fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Run(args) => app::run(args).await,
+        Command::Run(args) => app::run(*args).await,
         Command::Mock(args) => app::mock(args).await,
     };
     let exit = match result {
@@ -29,6 +29,3 @@ async fn main() -> ExitCode {
     };
     ExitCode::from(exit as u8)
 }
-
-#[allow(dead_code)]
-const _: Exit = Exit::Passed;

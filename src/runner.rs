@@ -19,7 +19,7 @@ use crate::schemas::SchemaSet;
 use crate::step::run_step;
 use crate::suite::{Capability, LoadedSuite, Suite};
 use crate::target::Target;
-use crate::template::{self, Scope};
+use crate::template::{self, Scope, TemplateError};
 
 /// Everything the suites of one run share.
 pub struct RunContext {
@@ -37,6 +37,7 @@ pub struct RunContext {
     /// Where `{{ env.NAME }}` looks.
     pub env: Arc<Environment>,
     limiter: RateLimiter,
+    registrations: std::sync::Mutex<Vec<String>>,
     requests: AtomicUsize,
     unreachable: AtomicUsize,
 }
@@ -61,6 +62,7 @@ impl RunContext {
             max_wait: politeness.max_wait,
             env: Arc::new(Environment::process()),
             limiter: RateLimiter::new(rate),
+            registrations: std::sync::Mutex::new(Vec::new()),
             requests: AtomicUsize::new(0),
             unreachable: AtomicUsize::new(0),
         }
@@ -75,6 +77,30 @@ impl RunContext {
             self.unreachable.fetch_add(1, Ordering::Relaxed);
         }
         result
+    }
+
+    /// The generated emails that suites sent to a registration endpoint, sorted.
+    pub fn registrations(&self) -> Vec<String> {
+        let mut emails = self
+            .registrations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        emails.sort();
+        emails.dedup();
+        emails
+    }
+
+    /// Remembers the generated emails a suite run used (they may have been registered).
+    fn note_generated(&self, scope: &Scope) {
+        let emails = scope
+            .generated()
+            .filter(|(name, _)| name.starts_with("fresh_email"))
+            .filter_map(|(_, value)| value.as_str().map(String::from));
+        self.registrations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(emails);
     }
 
     /// True when requests were sent and none reached the target.
@@ -189,6 +215,27 @@ pub async fn run_all(ctx: Arc<RunContext>, suites: Vec<LoadedSuite>) -> Vec<Suit
         .collect()
 }
 
+/// Whether a suite registers customers (on a live site, accounts someone must clean up).
+fn registers(suite: &Suite) -> bool {
+    suite
+        .steps
+        .iter()
+        .filter_map(|s| s.value.request.as_ref())
+        .any(|r| !r.control && r.path.starts_with("/auth/register"))
+}
+
+/// A `when:` condition: false, null, 0, an empty string or `"false"` mean no.
+fn condition_holds(when: &str, scope: &mut Scope) -> Result<bool, TemplateError> {
+    Ok(match template::render_str(when, scope)? {
+        Value::Bool(b) => b,
+        Value::Null => false,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !(s.is_empty() || s.eq_ignore_ascii_case("false") || s == "0"),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+    })
+}
+
 /// After a suite that changed the mock, puts back the run's profile and clears faults.
 async fn restore_target(ctx: &RunContext, suite: &Suite) {
     if !suite.requires.contains(&Capability::Control)
@@ -238,6 +285,14 @@ async fn run_suite(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -> Suit
         return report;
     }
 
+    if !ctx.profile.allow_registration && registers(suite) {
+        report.outcome = SuiteOutcome::Skipped;
+        report.reason = Some(
+            "registers a customer, which the profile does not allow (allow_registration: false)"
+                .into(),
+        );
+        return report;
+    }
     let env = Arc::clone(&ctx.env);
     let redactor = ctx.redactor.clone();
     let lookup = move |name: &str| {
@@ -254,6 +309,28 @@ async fn run_suite(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -> Suit
     let mut scope = Scope::new(ctx.profile.to_json(), format!("{}-{index}", ctx.run_id))
         .with_env(Arc::new(lookup));
     scope.set("site_id", Value::String(ctx.target.site_id.clone()));
+    if let Some(when) = &suite.when {
+        match condition_holds(when, &mut scope) {
+            Ok(true) => {}
+            Ok(false) => {
+                report.outcome = SuiteOutcome::Skipped;
+                report.reason = Some(format!("`when: {when}` is false for this run"));
+                return report;
+            }
+            Err(TemplateError::MissingEnv(name)) => {
+                report.outcome = SuiteOutcome::Skipped;
+                report.reason = Some(format!(
+                    "`when: {when}`: the environment variable {name} is not set"
+                ));
+                return report;
+            }
+            Err(error) => {
+                report.outcome = SuiteOutcome::Failed;
+                report.reason = Some(format!("`when: {when}`: {error}"));
+                return report;
+            }
+        }
+    }
     for (name, value) in &suite.vars {
         match template::render_value(value, &mut scope) {
             Ok(rendered) => scope.set(name.clone(), rendered),
@@ -287,6 +364,7 @@ async fn run_suite(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -> Suit
         }
         report.steps.push(step_report);
     }
+    ctx.note_generated(&scope);
     report.duration_ms = started.elapsed().as_millis() as u64;
     report
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use pelcro_conformance::app::{RunOptions, execute};
+use pelcro_conformance::credentials::Environment;
 use pelcro_conformance::http::Timeouts;
 use pelcro_conformance::profile::SiteProfile;
 use pelcro_conformance::report::{RunReport, StepOutcome, SuiteOutcome, console};
@@ -18,6 +19,7 @@ fn suite(text: &str) -> LoadedSuite {
     let ctx = LoadContext {
         schemas: &schemas,
         profile: &profile,
+        live: false,
     };
     let source = SuiteSource {
         file: "inline.yaml".into(),
@@ -166,6 +168,8 @@ async fn suites_needing_a_capability_the_target_lacks_are_skipped_with_the_reaso
         profile: SiteProfile::default(),
         profile_source: "test".into(),
         schemas: SchemaSet::embedded().unwrap(),
+        env: Environment::process(),
+        allow_lockout: false,
         politeness: Politeness::default(),
         timeouts: Timeouts::default(),
     };
@@ -208,4 +212,127 @@ steps:
         console::render(&report, true)
     );
     assert_eq!(report.counts().to_string(), "1 passed, 0 failed, 1 skipped");
+}
+
+#[tokio::test]
+async fn when_runs_or_skips_a_suite_by_profile_and_environment() {
+    let text = |when: &str| {
+        format!(
+            "name: conditional {when}
+claims: [SINGLE-USER]
+when: \"{when}\"
+steps:
+  - name: no token
+    request: {{ method: POST, path: /customer }}
+    expect: {{ status: 401 }}
+"
+        )
+    };
+    let suites = vec![
+        suite(&text("{{ profile.passwordless_enabled }}")),
+        suite(&text("{{ profile.single_user_auth }}")),
+        suite(&text("{{ env.PC_TEST_SURELY_UNSET_VARIABLE }}")),
+    ];
+    let report = common::run_on_mock(suites, SiteProfile::default())
+        .await
+        .report;
+    let outcomes: Vec<SuiteOutcome> = report.suites.iter().map(|s| s.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            SuiteOutcome::Passed,
+            SuiteOutcome::Skipped,
+            SuiteOutcome::Skipped
+        ]
+    );
+    assert_eq!(
+        report.suites[1].reason.as_deref(),
+        Some("`when: {{ profile.single_user_auth }}` is false for this run")
+    );
+    assert!(
+        report.suites[2]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("PC_TEST_SURELY_UNSET_VARIABLE is not set")
+    );
+}
+
+#[tokio::test]
+async fn allow_lockout_grants_the_capability_and_says_so() {
+    let base = start_plain_target().await;
+    let options = RunOptions {
+        target: TargetSpec::parse(&base).unwrap(),
+        site_id: "1".into(),
+        profile: SiteProfile::default(),
+        profile_source: "test".into(),
+        schemas: SchemaSet::embedded().unwrap(),
+        env: Environment::process(),
+        allow_lockout: true,
+        politeness: Politeness::default(),
+        timeouts: Timeouts::default(),
+    };
+    let lockout = suite(
+        "name: lockout gated
+claims: [LOCKOUT]
+requires: [lockout]
+steps:
+  - name: no token
+    request: { method: POST, path: /customer }
+    expect: { status: 401 }
+",
+    );
+    let report = execute(options, vec![lockout])
+        .await
+        .unwrap_or_else(|e| panic!("{:?}", e.messages))
+        .report;
+    assert_eq!(report.capabilities, ["lockout"]);
+    assert_eq!(report.suites[0].outcome, SuiteOutcome::Passed);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("--allow-lockout")),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[tokio::test]
+async fn the_report_lists_the_accounts_a_run_registered() {
+    let report = run("name: registers
+claims: [REG-OK]
+steps:
+  - name: register
+    request: { method: POST, path: /auth/register, json: { email: \"{{ fresh_email }}\", password: \"{{ fresh_password }}\" } }
+    expect: { status: 200 }
+")
+    .await;
+    assert_eq!(report.registrations.len(), 1, "{:?}", report.registrations);
+    assert!(report.registrations[0].ends_with("@conformance.example.com"));
+}
+
+#[tokio::test]
+async fn a_profile_without_registration_skips_suites_that_register() {
+    let profile = SiteProfile {
+        allow_registration: false,
+        ..SiteProfile::default()
+    };
+    let registers = suite("name: registers
+claims: [REG-OK]
+steps:
+  - name: register
+    request: { method: POST, path: /auth/register, json: { email: \"{{ fresh_email }}\", password: \"{{ fresh_password }}\" } }
+    expect: { status: 200 }
+");
+    let report = common::run_on_mock(vec![registers], profile).await.report;
+    assert_eq!(report.suites[0].outcome, SuiteOutcome::Skipped);
+    assert!(
+        report.suites[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("allow_registration: false")
+    );
+    assert!(report.registrations.is_empty());
 }

@@ -23,6 +23,10 @@ pub struct RunReport {
     /// RFC 3339, UTC.
     pub started_at: String,
     pub duration_ms: u64,
+    /// Things the reader must know about how the run went (`--allow-lockout`, …).
+    pub notes: Vec<String>,
+    /// The email addresses the run registered (on a live site: accounts to clean up).
+    pub registrations: Vec<String>,
     pub suites: Vec<SuiteReport>,
 }
 

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 use serde_json::Value;
 
-use super::model::{Capability, Step, Suite};
+use super::model::{Capability, RequestSpec, Step, Suite};
 use crate::checks::matcher;
 use crate::input::{self, InputError, locate};
+use crate::redact::is_secret_key;
 use crate::schemas::SchemaSet;
 use crate::template;
 
@@ -47,6 +48,8 @@ pub struct LoadContext<'a> {
     pub schemas: &'a SchemaSet,
     /// The profile as JSON, so `{{ profile.x }}` can be checked.
     pub profile: &'a Value,
+    /// Against a live site, a suite may not carry a literal credential or token.
+    pub live: bool,
 }
 
 /// The suites built into the binary, sorted by file name.
@@ -251,6 +254,9 @@ impl Checker<'_> {
         if suite.steps.is_empty() {
             return Err(self.error(1, "steps", "the suite has no steps".into()));
         }
+        if let Some(when) = &suite.when {
+            self.check_references(1, &Value::String(when.clone()), &BTreeSet::new())?;
+        }
         let mut defined: BTreeSet<String> = BTreeSet::new();
         for (name, value) in &suite.vars {
             self.check_references(1, value, &defined)?;
@@ -336,6 +342,9 @@ impl Checker<'_> {
             }
             if request.control {
                 self.require(line, step, Capability::Control, "control: true")?;
+            }
+            if self.ctx.live && !request.control {
+                self.refuse_literal_secrets(line, step, request)?;
             }
             for value in [
                 Some(Value::String(request.path.clone())),
@@ -447,6 +456,47 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// Credentials come from the environment or a generator, never from a suite file: a literal
+    /// password (6+ characters, so deliberately invalid short ones stay allowed) or token is refused.
+    fn refuse_literal_secrets(
+        &self,
+        line: u64,
+        step: &Step,
+        request: &RequestSpec,
+    ) -> Result<(), InputError> {
+        let is_literal = |text: &str| !text.contains("{{");
+        let mut found: Option<String> = None;
+        if let Some(bearer) = request
+            .bearer
+            .as_deref()
+            .filter(|b| is_literal(b) && b.len() >= 6)
+        {
+            found = Some(bearer.to_string());
+        }
+        let mut secret_fields = Vec::new();
+        collect_secret_literals(request.json.as_ref(), &mut secret_fields);
+        collect_secret_literals(
+            Some(&Value::Object(request.query.clone())),
+            &mut secret_fields,
+        );
+        collect_secret_literals(
+            Some(&Value::Object(request.headers.clone())),
+            &mut secret_fields,
+        );
+        found = found.or_else(|| secret_fields.into_iter().next());
+        match found {
+            None => Ok(()),
+            Some(literal) => Err(self.error(
+                line,
+                &literal,
+                format!(
+                    "step `{}`: a literal credential or token is refused against a live target; take it from the environment (`{{{{ env.PELCRO_PASSWORD }}}}`) or generate it (`{{{{ fresh_password }}}}`)",
+                    step.name
+                ),
+            )),
+        }
+    }
+
     fn require(
         &self,
         line: u64,
@@ -506,6 +556,31 @@ impl Checker<'_> {
     }
 }
 
+/// Literal strings under secret-named keys (6+ characters), and JWT-shaped literals anywhere.
+fn collect_secret_literals(value: Option<&Value>, out: &mut Vec<String>) {
+    let looks_like_jwt = |s: &str| s.starts_with("eyJ") && s.matches('.').count() == 2;
+    match value {
+        Some(Value::Object(map)) => {
+            for (key, item) in map {
+                match item {
+                    Value::String(s)
+                        if !s.contains("{{")
+                            && (looks_like_jwt(s) || (is_secret_key(key) && s.len() >= 6)) =>
+                    {
+                        out.push(s.clone());
+                    }
+                    other => collect_secret_literals(Some(other), out),
+                }
+            }
+        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .for_each(|item| collect_secret_literals(Some(item), out)),
+        Some(Value::String(s)) if !s.contains("{{") && looks_like_jwt(s) => out.push(s.clone()),
+        _ => {}
+    }
+}
+
 /// `300s`, `5m`, `2h`, `60d` or a plain number of seconds.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let text = text.trim();
@@ -534,11 +609,16 @@ mod tests {
     use serde_json::json;
 
     fn load_text(text: &str) -> Result<LoadedSuite, InputError> {
+        load_for(text, false)
+    }
+
+    fn load_for(text: &str, live: bool) -> Result<LoadedSuite, InputError> {
         let schemas = SchemaSet::embedded().unwrap();
         let profile = json!({"lockout": {"attempts": 10}});
         let ctx = LoadContext {
             schemas: &schemas,
             profile: &profile,
+            live,
         };
         load(
             &SuiteSource {
@@ -640,6 +720,25 @@ mod tests {
             assert!(err.message.contains(expected), "`{expected}` not in: {err}");
             assert!(err.line.is_some_and(|l| l >= 5), "no place: {err}");
         }
+    }
+
+    #[test]
+    fn literal_credentials_are_refused_only_against_a_live_target() {
+        let literal = format!(
+            "{HEAD}steps:\n  - name: login\n    request: {{ method: POST, path: /auth/login, json: {{ email: a@b.c, password: hunter2hunter2 }} }}\n"
+        );
+        assert!(load_for(&literal, false).is_ok());
+        let err = load_for(&literal, true).unwrap_err();
+        assert!(err.message.contains("literal credential"), "{err}");
+        assert_eq!((err.line, err.column), (Some(5), Some(81)), "{err}");
+        let bearer = format!(
+            "{HEAD}steps:\n  - name: t\n    request: {{ method: GET, path: /customer, bearer: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc }}\n"
+        );
+        assert!(load_for(&bearer, true).is_err());
+        let templated = format!(
+            "{HEAD}steps:\n  - name: login\n    request: {{ method: POST, path: /auth/login, json: {{ email: \"{{{{ env.PELCRO_EMAIL }}}}\", password: \"{{{{ env.PELCRO_PASSWORD }}}}\" }} }}\n  - name: short\n    request: {{ method: POST, path: /auth/register, json: {{ password: \"12345\" }} }}\n"
+        );
+        assert!(load_for(&templated, true).is_ok());
     }
 
     #[test]

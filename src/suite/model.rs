@@ -21,6 +21,10 @@ pub struct Suite {
     /// Target capabilities the suite needs; without them it is skipped with a reason.
     #[serde(default)]
     pub requires: Vec<Capability>,
+    /// Runs the suite only when this template renders to true (`"{{ profile.single_user_auth }}"`);
+    /// otherwise it is skipped with the reason. An unset `env.NAME` in it also skips.
+    #[serde(default)]
+    pub when: Option<String>,
     /// Suite variables, rendered once, in order, before the first step.
     #[serde(default)]
     pub vars: Map<String, Value>,

@@ -2,12 +2,14 @@
 #![allow(dead_code, unused_imports)]
 
 mod mock_client;
+pub mod proxy;
 pub use mock_client::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use pelcro_conformance::app::{RunOptions, RunOutcome, execute};
+use pelcro_conformance::credentials::Environment;
 use pelcro_conformance::http::Timeouts;
 use pelcro_conformance::profile::SiteProfile;
 use pelcro_conformance::runner::Politeness;
@@ -26,6 +28,7 @@ pub fn load_suite(path: &Path, profile: &SiteProfile) -> LoadedSuite {
     let ctx = LoadContext {
         schemas: &schemas,
         profile: &profile_json,
+        live: false,
     };
     load::load(&source, &ctx).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -38,6 +41,8 @@ pub async fn run_on_mock(suites: Vec<LoadedSuite>, profile: SiteProfile) -> RunO
         profile,
         profile_source: "test".into(),
         schemas: SchemaSet::embedded().expect("the built-in schemas load"),
+        env: Environment::process(),
+        allow_lockout: false,
         politeness: Politeness {
             jobs: 4,
             ..Politeness::default()
