@@ -323,6 +323,7 @@ pub async fn execute(
     ctx.env = Arc::new(options.env);
     let ctx = Arc::new(ctx);
     let suites_report = run_all(Arc::clone(&ctx), suites).await;
+    ctx.target.release(&ctx.http).await;
     let report = RunReport {
         format_version: REPORT_FORMAT_VERSION,
         harness_version: env!("CARGO_PKG_VERSION").into(),
@@ -351,6 +352,7 @@ pub async fn mock(args: MockArgs) -> Result<Exit, AppError> {
         site_id: args.site_id,
         profile,
         trust_forwarded_for: args.trust_forwarded_for,
+        frozen_clock: args.frozen_clock,
         ..MockConfig::default()
     };
     let server = MockServer::start_on((args.host, args.port).into(), config)

@@ -102,4 +102,7 @@ pub struct MockArgs {
     /// Take the requester's IP from X-Forwarded-For (for IP-range plans and geo).
     #[arg(long)]
     pub trust_forwarded_for: bool,
+    /// Start with the virtual clock frozen: it moves only through POST /__control/clock/advance.
+    #[arg(long)]
+    pub frozen_clock: bool,
 }

@@ -108,6 +108,7 @@ impl Target {
                 let config = MockConfig {
                     site_id: site,
                     profile: profile.clone(),
+                    frozen_clock: true,
                     ..MockConfig::default()
                 };
                 let server = MockServer::start(config).await.map_err(|e| {
@@ -131,6 +132,8 @@ impl Target {
         target.capabilities = target.probe(http).await?;
         if target.capabilities.contains(&Capability::Control) && !matches!(spec, TargetSpec::Mock) {
             target.apply_profile(profile, http).await?;
+            // Exact windows however slowly requests come; `release` thaws it after the run.
+            target.clock_control("/clock/freeze", http).await;
         }
         Ok(target)
     }
@@ -202,6 +205,25 @@ impl Target {
             )));
         }
         Ok(())
+    }
+
+    /// Gives a standalone mock back its running clock after a run (the embedded mock just stops).
+    pub async fn release(&self, http: &HttpClient) {
+        if self._mock.is_none() && self.has(Capability::Clock) {
+            self.clock_control("/clock/unfreeze", http).await;
+        }
+    }
+
+    /// Freezes or thaws a mock's clock; a mock without the endpoint keeps its clock as it is.
+    async fn clock_control(&self, path: &str, http: &HttpClient) {
+        let request = OutgoingRequest {
+            method: reqwest::Method::POST,
+            url: self.control_url(path),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+        };
+        let _ = http.send(&request).await;
     }
 
     /// Advances a mock's virtual clock.

@@ -487,7 +487,6 @@ async fn the_unmodified_proxy_passes() {
 }
 
 #[tokio::test]
-#[ignore = "enabled once the suites for every claim land"]
 async fn every_deviation_is_caught_on_its_claim() {
     let (profile, _) = load_profile(None).unwrap();
     let all = deviations();

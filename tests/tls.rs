@@ -18,7 +18,10 @@ async fn start_tls_target() -> (String, String) {
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
     let server_key = KeyPair::generate().unwrap();
-    let server_cert = CertificateParams::new(vec!["localhost".to_string()]).unwrap().signed_by(&server_key, &ca).unwrap();
+    let server_cert = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&server_key, &ca)
+        .unwrap();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
     let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(Arc::new(
         tokio_rustls::rustls::crypto::aws_lc_rs::default_provider(),
@@ -35,15 +38,25 @@ async fn start_tls_target() -> (String, String) {
         while let Ok((socket, _)) = listener.accept().await {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(socket).await else { return };
+                let Ok(mut tls) = acceptor.accept(socket).await else {
+                    return;
+                };
                 let mut buffer = vec![0u8; 8192];
-                let Ok(n) = tls.read(&mut buffer).await else { return };
+                let Ok(n) = tls.read(&mut buffer).await else {
+                    return;
+                };
                 let request = String::from_utf8_lossy(&buffer[..n]);
                 let path = request.split_whitespace().nth(1).unwrap_or("/");
                 let (status, body) = if path.starts_with("/api/v1/sdk/site") {
-                    ("200 OK", r#"{"error":false,"data":{"id":1,"name":"TLS site","default_currency":"usd","default_locale":"en_US","ecommerce_enabled":false,"passwordless_enabled":true,"email_verify_enabled":false,"taxes_enabled":false}}"#)
+                    (
+                        "200 OK",
+                        r#"{"error":false,"data":{"id":1,"name":"TLS site","default_currency":"usd","default_locale":"en_US","ecommerce_enabled":false,"passwordless_enabled":true,"email_verify_enabled":false,"taxes_enabled":false}}"#,
+                    )
                 } else {
-                    ("404 Not Found", r#"{"error":{"report_id":null,"status":404,"message":"Not Found"}}"#)
+                    (
+                        "404 Not Found",
+                        r#"{"error":{"report_id":null,"status":404,"message":"Not Found"}}"#,
+                    )
                 };
                 let reply = format!(
                     "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -73,20 +86,61 @@ async fn an_untrusted_certificate_is_refused_and_a_private_ca_can_be_trusted() {
     let ca = dir.write("ca.pem", &ca_pem);
     let suites = format!("{}/suites", dir.path());
     let url_for_cli = url.clone();
-    let refused = tokio::task::spawn_blocking(move || cli(&["run", "--target", &url_for_cli, "--site-id", "1", "--suites", &suites]))
-        .await
-        .unwrap();
-    assert_eq!(refused.status.code(), Some(3), "{}{}", stdout(&refused), stderr(&refused));
-    assert!(stderr(&refused).to_lowercase().contains("certificate"), "{}", stderr(&refused));
+    let refused = tokio::task::spawn_blocking(move || {
+        cli(&[
+            "run",
+            "--target",
+            &url_for_cli,
+            "--site-id",
+            "1",
+            "--suites",
+            &suites,
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        refused.status.code(),
+        Some(3),
+        "{}{}",
+        stdout(&refused),
+        stderr(&refused)
+    );
+    assert!(
+        stderr(&refused).to_lowercase().contains("certificate"),
+        "{}",
+        stderr(&refused)
+    );
 
     let suites = format!("{}/suites", dir.path());
     let ca = ca.to_str().unwrap().to_string();
-    let trusted =
-        tokio::task::spawn_blocking(move || cli(&["run", "--target", &url, "--site-id", "1", "--suites", &suites, "--ca-cert", &ca]))
-            .await
-            .unwrap();
-    assert_eq!(trusted.status.code(), Some(0), "{}{}", stdout(&trusted), stderr(&trusted));
-    assert!(stdout(&trusted).trim_end().ends_with("1 passed, 0 failed, 0 skipped"));
+    let trusted = tokio::task::spawn_blocking(move || {
+        cli(&[
+            "run",
+            "--target",
+            &url,
+            "--site-id",
+            "1",
+            "--suites",
+            &suites,
+            "--ca-cert",
+            &ca,
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        trusted.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&trusted),
+        stderr(&trusted)
+    );
+    assert!(
+        stdout(&trusted)
+            .trim_end()
+            .ends_with("1 passed, 0 failed, 0 skipped")
+    );
 }
 
 #[test]

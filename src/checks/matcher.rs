@@ -115,10 +115,7 @@ fn parse_op(name: &str, arg: &Value) -> Result<Op, String> {
         arg.as_bool()
             .ok_or_else(|| format!("`{name}` takes true or false"))
     };
-    let want_number = || {
-        arg.as_f64()
-            .ok_or_else(|| format!("`{name}` takes a number"))
-    };
+    let want_number = || as_number(arg).ok_or_else(|| format!("`{name}` takes a number"));
     Ok(match name {
         "equals" => Op::Equals(arg.clone()),
         "not_equals" => Op::NotEquals(arg.clone()),
@@ -207,12 +204,22 @@ fn check_op(op: &Op, actual: Option<&Value>) -> Result<(), String> {
         (Op::Matches(re), Some(Value::String(s))) => re.is_match(s),
         (Op::Matches(_), Some(_)) => false,
         (Op::OneOf(options), Some(v)) => options.iter().any(|o| same(o, v)),
-        (Op::Min(min), Some(v)) => v.as_f64().is_some_and(|n| n >= *min),
-        (Op::Max(max), Some(v)) => v.as_f64().is_some_and(|n| n <= *max),
+        (Op::Min(min), Some(v)) => as_number(v).is_some_and(|n| n >= *min),
+        (Op::Max(max), Some(v)) => as_number(v).is_some_and(|n| n <= *max),
         (Op::Length(len), Some(v)) => length(v) == Some(*len),
         (Op::NotEmpty, Some(v)) => length(v).is_some_and(|n| n > 0),
     };
     if ok { Ok(()) } else { fail() }
+}
+
+/// A number, or text that is one: header values (`Retry-After: 3600`) and captured headers are
+/// text, and bounds on them are still numeric.
+fn as_number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 fn contains(haystack: &Value, needle: &Value) -> bool {
@@ -327,6 +334,12 @@ mod tests {
                 ),
             }
         }
+        assert!(
+            check(json!({"min": 1, "max": "3600"}), Some(json!("3600"))).is_ok(),
+            "numeric text compares as a number"
+        );
+        assert!(check(json!({"max": "60"}), Some(json!("3600"))).is_err());
+        assert!(check(json!({"min": 1}), Some(json!("soon"))).is_err());
         assert!(check(json!({"missing_or_null": true}), None).is_ok());
         assert!(check(json!({"missing_or_null": true}), Some(json!(null))).is_ok());
         assert!(check(json!({"missing_or_null": true}), Some(json!("eyJ"))).is_err());

@@ -1,20 +1,68 @@
-//! The mock's virtual clock: real time plus an offset the control API advances.
+//! The mock's virtual clock: real time plus an offset the control API advances, or, frozen,
+//! a fixed instant that moves only when it is advanced.
 //!
-//! Every expiry, lockout window and throttle reads this clock, so a test never sleeps.
+//! Every expiry, lockout window and throttle reads this clock, so a test never sleeps. A frozen
+//! clock also makes windows exact however slowly the requests come (a loaded CI machine).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Virtual now = real now + offset (seconds).
-#[derive(Debug, Default)]
+/// No frozen instant.
+const RUNNING: i64 = i64::MIN;
+
+/// Virtual now = (the frozen instant, or real now) + offset (seconds).
+#[derive(Debug)]
 pub struct Clock {
     offset: AtomicI64,
+    frozen_at: AtomicI64,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            offset: AtomicI64::new(0),
+            frozen_at: AtomicI64::new(RUNNING),
+        }
+    }
 }
 
 impl Clock {
+    /// A clock stopped at the real now.
+    pub fn frozen() -> Clock {
+        let clock = Clock::default();
+        clock.freeze();
+        clock
+    }
+
     /// The virtual time in unix seconds.
     pub fn now(&self) -> i64 {
-        real_now().saturating_add(self.offset())
+        let base = match self.frozen_at.load(Ordering::SeqCst) {
+            RUNNING => real_now(),
+            at => at,
+        };
+        base.saturating_add(self.offset())
+    }
+
+    pub fn is_frozen(&self) -> bool {
+        self.frozen_at.load(Ordering::SeqCst) != RUNNING
+    }
+
+    /// Stops real time from moving the clock; the virtual now stays where it is.
+    pub fn freeze(&self) {
+        let _ = self.frozen_at.compare_exchange(
+            RUNNING,
+            real_now(),
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
+    }
+
+    /// Lets real time move the clock again, from the virtual now it has reached.
+    pub fn unfreeze(&self) {
+        let at = self.frozen_at.swap(RUNNING, Ordering::SeqCst);
+        if at != RUNNING {
+            self.advance(at - real_now());
+        }
     }
 
     /// How far the virtual clock is ahead of the real one, in seconds.
@@ -75,6 +123,20 @@ mod tests {
         assert_eq!(iso8601(0), "1970-01-01T00:00:00.000000Z");
         assert_eq!(iso8601(1_795_525_200), "2026-11-24T13:00:00.000000Z");
         assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn a_frozen_clock_moves_only_when_advanced_and_thaws_where_it_was() {
+        let c = Clock::frozen();
+        let at = c.now();
+        assert!(c.is_frozen());
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(c.now(), at, "real time does not move a frozen clock");
+        c.advance(-1);
+        assert_eq!(c.now(), at - 1);
+        c.unfreeze();
+        assert!(!c.is_frozen());
+        assert!((c.now() - (at - 1)).abs() <= 1, "thawed where it stood");
     }
 
     #[test]

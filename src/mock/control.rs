@@ -22,6 +22,8 @@ pub fn router() -> Router<Shared> {
         .route("/capabilities", get(capabilities))
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance))
+        .route("/clock/freeze", post(freeze))
+        .route("/clock/unfreeze", post(unfreeze))
         .route("/sites/{site_id}", get(get_site).put(put_site))
         .route(
             "/faults",
@@ -48,10 +50,21 @@ async fn capabilities() -> Json<Value> {
 }
 
 fn clock_json(app: &Shared) -> Value {
-    json!({"now": app.clock.now(), "offset_seconds": app.clock.offset()})
+    json!({"now": app.clock.now(), "offset_seconds": app.clock.offset(), "frozen": app.clock.is_frozen()})
 }
 
 async fn clock(State(app): State<Shared>) -> Json<Value> {
+    Json(clock_json(&app))
+}
+
+/// Stops real time from moving the virtual clock (the harness does this for its run).
+async fn freeze(State(app): State<Shared>) -> Json<Value> {
+    app.clock.freeze();
+    Json(clock_json(&app))
+}
+
+async fn unfreeze(State(app): State<Shared>) -> Json<Value> {
+    app.clock.unfreeze();
     Json(clock_json(&app))
 }
 

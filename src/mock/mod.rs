@@ -54,6 +54,9 @@ pub struct MockConfig {
     pub trust_forwarded_for: bool,
     /// The argon2id cost of password hashes (cheap by default, so tests stay fast).
     pub hash_cost: HashCost,
+    /// Start with the virtual clock frozen: time then moves only through the control API, and
+    /// every window and expiry is exact however slowly requests come.
+    pub frozen_clock: bool,
 }
 
 impl Default for MockConfig {
@@ -63,6 +66,7 @@ impl Default for MockConfig {
             profile: SiteProfile::default(),
             trust_forwarded_for: false,
             hash_cost: HashCost::default(),
+            frozen_clock: false,
         }
     }
 }
@@ -95,7 +99,11 @@ impl MockServer {
         let addr = listener.local_addr()?;
         let app: Shared = Arc::new(App {
             store: Mutex::new(store::Store::new(config.site_id, config.profile)),
-            clock: clock::Clock::default(),
+            clock: if config.frozen_clock {
+                clock::Clock::frozen()
+            } else {
+                clock::Clock::default()
+            },
             keys: tokens::Keys::random(),
             base_url: format!("http://{addr}"),
             trust_forwarded_for: config.trust_forwarded_for,

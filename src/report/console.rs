@@ -48,6 +48,9 @@ pub fn render(report: &RunReport, verbose: bool) -> String {
             {
                 let _ = writeln!(out, "      {reason}");
             }
+            for note in &step.notes {
+                let _ = writeln!(out, "      note: {note}");
+            }
             for check in &step.checks {
                 if check.passed && !verbose {
                     continue;
