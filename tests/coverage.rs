@@ -160,3 +160,30 @@ fn every_suite_loads_under_every_profile_also_for_a_live_target() {
         load_suites(&profile, true);
     }
 }
+
+#[test]
+fn the_readme_lists_every_claim_with_its_suites() {
+    let readme =
+        std::fs::read_to_string(manifest_dir().join("README.md")).expect("README.md is readable");
+    let suites = load_suites(&SiteProfile::default(), false);
+    for claim in CLAIMS {
+        let row = readme
+            .lines()
+            .find(|line| line.starts_with(&format!("| {} |", claim.id)))
+            .unwrap_or_else(|| panic!("README.md's claims table has no row for {}", claim.id));
+        for suite in suites
+            .iter()
+            .filter(|s| s.suite.claims.iter().any(|c| c == claim.id))
+        {
+            let stem = suite
+                .file
+                .trim_start_matches("suites/")
+                .trim_end_matches(".yaml");
+            assert!(
+                row.contains(&format!("`{stem}`")),
+                "README.md's row for {} does not name suite `{stem}`",
+                claim.id
+            );
+        }
+    }
+}
