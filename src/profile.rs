@@ -199,4 +199,19 @@ mod tests {
         assert!(problems[0].starts_with("auth_token_ttl_days"));
         assert!(problems[1].starts_with("invalid_token_status"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn no_profile_text_panics(text in "[ -~\n]{0,200}") {
+            let _ = SiteProfile::from_yaml("p.yaml", text.as_bytes());
+        }
+
+        #[test]
+        fn any_numbers_are_checked_never_panic(ttl in proptest::num::i64::ANY, attempts in proptest::num::i64::ANY, status in proptest::num::i64::ANY) {
+            let text = format!("auth_token_ttl_days: {ttl}\nlockout: {{ attempts: {attempts}, status: {status} }}\n");
+            if let Ok(profile) = SiteProfile::from_yaml("p.yaml", text.as_bytes()) {
+                proptest::prop_assert!(profile.problems().is_empty());
+            }
+        }
+    }
 }

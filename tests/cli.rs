@@ -187,3 +187,23 @@ fn no_token_or_password_reaches_the_console() {
         "a generated password reached the console:\n{out}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_suite_link_pointing_outside_the_suites_folder_is_refused() {
+    let outside = TempDir::new("outside");
+    let secret = outside.write("elsewhere.yaml", GOOD_SUITE);
+    let dir = TempDir::new("links");
+    dir.write(
+        "ok.yaml",
+        GOOD_SUITE.replace("name: no token", "name: fine"),
+    );
+    std::os::unix::fs::symlink(&secret, dir.0.join("escape.yaml")).unwrap();
+    let output = cli(&["run", "--suites", dir.path()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("escape.yaml: points outside the suites folder; refused"),
+        "{}",
+        stderr(&output)
+    );
+}

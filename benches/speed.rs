@@ -1,0 +1,176 @@
+//! `cargo bench --bench speed`: the figures README.md quotes.
+//!
+//! 1. the wall time of a full conformance run against the embedded mock, process start to exit;
+//! 2. logins per second the mock serves under concurrent load;
+//! 3. the harness's time per request against a bare reqwest loop making the same requests.
+//!
+//! A plain program (harness = false): each figure is a median of several rounds, printed as a
+//! table. Nothing here asserts; the numbers are for people, the tests assert behaviour.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use pelcro_conformance::app::{RunOptions, execute};
+use pelcro_conformance::mock::{MockConfig, MockServer};
+use pelcro_conformance::profile::SiteProfile;
+use pelcro_conformance::schemas::SchemaSet;
+use pelcro_conformance::suite::{LoadContext, SuiteSource, load};
+use pelcro_conformance::target::TargetSpec;
+use serde_json::json;
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples[samples.len() / 2]
+}
+
+/// Process start to exit of `pelcro-conformance run`, in milliseconds.
+fn full_run_wall_time(rounds: usize) -> (f64, f64) {
+    let binary = env!("CARGO_BIN_EXE_pelcro-conformance");
+    let samples: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let started = Instant::now();
+            let output = Command::new(binary)
+                .arg("run")
+                .output()
+                .expect("the binary runs");
+            assert!(
+                output.status.success(),
+                "the run failed:\n{}",
+                String::from_utf8_lossy(&output.stdout)
+            );
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    let best = samples.iter().cloned().fold(f64::INFINITY, f64::min);
+    (median(samples), best)
+}
+
+/// Logins per second with `clients` concurrent clients for `window`.
+async fn mock_logins_per_second(clients: usize, window: Duration) -> f64 {
+    let mock = MockServer::start(MockConfig::default())
+        .await
+        .expect("the mock starts");
+    let url = format!("{}/api/v1/sdk/auth/login?site_id=1", mock.base_url());
+    let http = reqwest::Client::new();
+    let register = format!("{}/api/v1/sdk/auth/register?site_id=1", mock.base_url());
+    let body = json!({"email": "bench@example.com", "password": "Bench!pass1"});
+    assert_eq!(
+        http.post(&register)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + window;
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (http, url, body, done) = (http.clone(), url.clone(), body.clone(), Arc::clone(&done));
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let status = http
+                    .post(&url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16());
+                assert_eq!(status.ok(), Some(200));
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / window.as_secs_f64()
+}
+
+const REQUESTS: u64 = 1000;
+
+/// Microseconds per request of a bare, sequential reqwest loop of `GET /site` with JSON parsing.
+async fn bare_loop(base: &str) -> f64 {
+    let http = reqwest::Client::new();
+    let url = format!("{base}/api/v1/sdk/site?site_id=1");
+    let started = Instant::now();
+    for _ in 0..REQUESTS {
+        let response = http.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let _: serde_json::Value = response.json().await.unwrap();
+    }
+    started.elapsed().as_secs_f64() * 1e6 / REQUESTS as f64
+}
+
+/// Microseconds per request of the harness making the same requests, with status and schema
+/// checks, templating, redaction and evidence.
+async fn harness_loop(base: &str) -> f64 {
+    let suite = format!(
+        "name: overhead\nclaims: [SITE]\nsteps:\n  - name: site\n    request: {{ method: GET, path: /site }}\n    repeat: {REQUESTS}\n    expect: {{ status: 200, schema: site-envelope }}\n"
+    );
+    let schemas = SchemaSet::embedded().unwrap();
+    let profile = SiteProfile::default();
+    let profile_json = profile.to_json();
+    let ctx = LoadContext {
+        schemas: &schemas,
+        profile: &profile_json,
+        live: false,
+    };
+    let loaded = load::load(
+        &SuiteSource {
+            file: "bench.yaml".into(),
+            bytes: suite.into_bytes(),
+        },
+        &ctx,
+    )
+    .unwrap();
+    let options = RunOptions::new(TargetSpec::parse(base).unwrap(), profile, schemas);
+    let started = Instant::now();
+    let outcome = execute(options, vec![loaded])
+        .await
+        .unwrap_or_else(|e| panic!("{:?}", e.messages));
+    let elapsed = started.elapsed();
+    assert!(outcome.report.passed());
+    // Two control calls (probe, profile) and the run's setup are included: a slight overestimate.
+    elapsed.as_secs_f64() * 1e6 / REQUESTS as f64
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` would run this too, so be quick then.
+    let quick =
+        std::env::args().any(|a| a == "--test") || std::env::var_os("BENCH_QUICK").is_some();
+    let rounds = if quick { 1 } else { 7 };
+
+    let (run_median, run_best) = full_run_wall_time(rounds);
+    let logins = mock_logins_per_second(32, Duration::from_secs(if quick { 1 } else { 3 })).await;
+
+    let mock = MockServer::start(MockConfig {
+        frozen_clock: true,
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let base = mock.base_url();
+    let mut bare = Vec::new();
+    let mut harness = Vec::new();
+    for _ in 0..rounds.min(5) {
+        bare.push(bare_loop(&base).await);
+        harness.push(harness_loop(&base).await);
+    }
+    let (bare, harness) = (median(bare), median(harness));
+
+    println!("| measure | result |");
+    println!("|---|---|");
+    println!(
+        "| full run against the embedded mock, process start to exit | {run_median:.0} ms median, {run_best:.0} ms best of {rounds} |"
+    );
+    println!("| mock logins per second, 32 concurrent clients | {logins:.0} |");
+    println!("| bare reqwest loop, GET /site | {bare:.0} µs per request |");
+    println!(
+        "| harness, same requests with status and schema checks | {harness:.0} µs per request ({:.2}× the bare loop) |",
+        harness / bare
+    );
+}
