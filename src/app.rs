@@ -206,6 +206,7 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         schemas,
         env,
         allow_lockout: args.allow_lockout,
+        stop_on_ctrl_c: true,
         ca_certificates: match &args.ca_cert {
             Some(path) => crate::http::read_ca_certificates(path)?,
             None => Vec::new(),
@@ -226,6 +227,11 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
     };
     let outcome = execute(options, suites).await?;
     report::console::print(&report::console::render(&outcome.report, args.verbose));
+    if outcome.interrupted {
+        return Err(AppError::environment(
+            "the run was interrupted (Ctrl-C); the report holds what ran",
+        ));
+    }
     if outcome.unreachable {
         return Err(AppError::environment(format!(
             "{}: no request reached the target",
@@ -256,6 +262,8 @@ pub struct RunOptions {
     pub timeouts: Timeouts,
     /// CA certificates trusted besides the system's (`--ca-cert`).
     pub ca_certificates: Vec<reqwest::Certificate>,
+    /// Stop at the next step on Ctrl-C and report what ran (the command line sets it).
+    pub stop_on_ctrl_c: bool,
 }
 
 impl RunOptions {
@@ -273,6 +281,7 @@ impl RunOptions {
             politeness: Politeness::default(),
             timeouts: Timeouts::default(),
             ca_certificates: Vec::new(),
+            stop_on_ctrl_c: false,
         }
     }
 }
@@ -284,6 +293,8 @@ pub struct RunOutcome {
     pub unreachable: bool,
     /// Every secret the run saw, for scanning what was written.
     pub secrets: Vec<String>,
+    /// Ctrl-C stopped the run; the report holds what ran.
+    pub interrupted: bool,
 }
 
 /// Runs suites against a target: the library entry point behind `pelcro-conformance run`.
@@ -322,7 +333,19 @@ pub async fn execute(
     );
     ctx.env = Arc::new(options.env);
     let ctx = Arc::new(ctx);
+    let watcher = options.stop_on_ctrl_c.then(|| {
+        let ctx = Arc::clone(&ctx);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("interrupted: finishing the steps in flight, then reporting what ran");
+                ctx.interrupt();
+            }
+        })
+    });
     let suites_report = run_all(Arc::clone(&ctx), suites).await;
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
     ctx.target.release(&ctx.http).await;
     let report = RunReport {
         format_version: REPORT_FORMAT_VERSION,
@@ -342,6 +365,7 @@ pub async fn execute(
         report,
         unreachable: ctx.target_was_unreachable(),
         secrets: ctx.redactor.secrets(),
+        interrupted: ctx.was_interrupted(),
     })
 }
 

@@ -14,7 +14,7 @@ use crate::credentials::Environment;
 use crate::http::{HttpClient, OutgoingRequest, Response, TransportError};
 use crate::profile::SiteProfile;
 use crate::redact::Redactor;
-use crate::report::{StepOutcome, SuiteOutcome, SuiteReport};
+use crate::report::{StepOutcome, StepReport, SuiteOutcome, SuiteReport};
 use crate::schemas::SchemaSet;
 use crate::step::run_step;
 use crate::suite::{Capability, LoadedSuite, Suite};
@@ -38,6 +38,8 @@ pub struct RunContext {
     pub env: Arc<Environment>,
     limiter: RateLimiter,
     registrations: std::sync::Mutex<Vec<String>>,
+    /// Set on Ctrl-C: steps in flight finish, nothing new starts.
+    interrupted: std::sync::atomic::AtomicBool,
     requests: AtomicUsize,
     unreachable: AtomicUsize,
 }
@@ -63,6 +65,7 @@ impl RunContext {
             env: Arc::new(Environment::process()),
             limiter: RateLimiter::new(rate),
             registrations: std::sync::Mutex::new(Vec::new()),
+            interrupted: std::sync::atomic::AtomicBool::new(false),
             requests: AtomicUsize::new(0),
             unreachable: AtomicUsize::new(0),
         }
@@ -103,12 +106,24 @@ impl RunContext {
             .extend(emails);
     }
 
+    /// Stops the run at the next step: what did not run is reported as interrupted.
+    pub fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::SeqCst);
+    }
+
+    pub fn was_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+
     /// True when requests were sent and none reached the target.
     pub fn target_was_unreachable(&self) -> bool {
         let sent = self.requests.load(Ordering::Relaxed);
         sent > 0 && self.unreachable.load(Ordering::Relaxed) == sent
     }
 }
+
+/// The reason given for what an interrupted run did not do.
+pub const INTERRUPTED: &str = "interrupted (Ctrl-C) before it ran";
 
 /// How hard a run may press on its target.
 #[derive(Debug, Clone, Copy)]
@@ -269,6 +284,11 @@ async fn run_suite(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -> Suit
         steps: Vec::new(),
         duration_ms: 0,
     };
+    if ctx.was_interrupted() {
+        report.outcome = SuiteOutcome::Skipped;
+        report.reason = Some(INTERRUPTED.into());
+        return report;
+    }
     let missing: Vec<&str> = suite
         .requires
         .iter()
@@ -350,6 +370,14 @@ async fn run_suite(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -> Suit
     let owns_clock =
         suite.requires.contains(&Capability::Clock) && ctx.target.has(Capability::Clock);
     for step in &suite.steps {
+        if ctx.was_interrupted() {
+            report
+                .steps
+                .push(StepReport::not_run(&step.value.name, INTERRUPTED));
+            report.outcome = SuiteOutcome::Failed;
+            report.reason.get_or_insert_with(|| INTERRUPTED.into());
+            continue;
+        }
         let step_report = run_step(ctx, &step.value, &mut scope, &captured_names, owns_clock).await;
         if step_report.outcome != StepOutcome::Passed && report.reason.is_none() {
             report.outcome = SuiteOutcome::Failed;

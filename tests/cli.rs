@@ -207,3 +207,58 @@ fn a_suite_link_pointing_outside_the_suites_folder_is_refused() {
         stderr(&output)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_run_and_reports_what_ran() {
+    // One suite holds the mock for a while (a 1.5 s delay fault); Ctrl-C arrives meanwhile.
+    let dir = TempDir::new("interrupt");
+    dir.write(
+        "a-slow.yaml",
+        "name: slow
+claims: [SITE]
+requires: [faults, control]
+steps:
+  - name: script a delay
+    request: { method: POST, path: /faults, control: true, json: { method: GET, path: /site, fault: { type: delay, ms: 1500 } } }
+    expect: { status: 200 }
+  - name: slow site
+    request: { method: GET, path: /site }
+    expect: { status: 200 }
+  - name: after the interrupt
+    request: { method: GET, path: /site }
+    expect: { status: 200 }
+",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pelcro-conformance"))
+        .args(["run", "--suites", dir.path()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let output = child.wait_with_output().expect("the run ends");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the run ended promptly"
+    );
+    let out = stdout(&output);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(3), "{out}{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(
+        out.contains("step `after the interrupt` (")
+            && out.contains("interrupted (Ctrl-C) before it ran"),
+        "{out}"
+    );
+    assert!(
+        out.trim_end().ends_with("0 passed, 1 failed, 0 skipped"),
+        "{out}"
+    );
+}

@@ -78,6 +78,22 @@ pub struct StepReport {
     pub duration_ms: u64,
 }
 
+impl StepReport {
+    /// A step that did not run, and why.
+    pub fn not_run(name: &str, reason: &str) -> StepReport {
+        StepReport {
+            name: name.to_string(),
+            outcome: StepOutcome::NotRun,
+            reason: Some(reason.to_string()),
+            attempts: 0,
+            checks: Vec::new(),
+            evidence: None,
+            notes: Vec::new(),
+            duration_ms: 0,
+        }
+    }
+}
+
 /// One request and its response, redacted at the source.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
