@@ -230,7 +230,7 @@ steps:
     expect: { status: 200 }
 ",
     );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pelcro-conformance"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pelcro-conformance"))
         .args(["run", "--suites", dir.path()])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
