@@ -11,23 +11,10 @@ use pelcro_conformance::http::Timeouts;
 use pelcro_conformance::profile::SiteProfile;
 use pelcro_conformance::report::{RunReport, StepOutcome, StepReport, SuiteOutcome, console};
 use pelcro_conformance::schemas::SchemaSet;
-use pelcro_conformance::suite::{LoadContext, LoadedSuite, SuiteSource, load};
+use pelcro_conformance::suite::LoadedSuite;
 use pelcro_conformance::target::TargetSpec;
 
-fn suite(text: &str) -> LoadedSuite {
-    let schemas = SchemaSet::embedded().unwrap();
-    let profile = SiteProfile::default().to_json();
-    let ctx = LoadContext {
-        schemas: &schemas,
-        profile: &profile,
-        live: false,
-    };
-    let source = SuiteSource {
-        file: "inline.yaml".into(),
-        bytes: text.as_bytes().to_vec(),
-    };
-    load::load(&source, &ctx).unwrap_or_else(|e| panic!("{e}"))
-}
+use common::suite_from_text as suite;
 
 /// A suite that scripts one fault on `GET /site`, then calls it expecting a good answer.
 fn faulted(name: &str, fault: &str) -> LoadedSuite {

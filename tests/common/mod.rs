@@ -23,6 +23,19 @@ pub fn load_suite(path: &Path, profile: &SiteProfile) -> LoadedSuite {
         file: path.display().to_string(),
         bytes: std::fs::read(path).expect("the suite file is readable"),
     };
+    load_source(&source, profile)
+}
+
+/// Loads a suite written inline in a test, checked against the default profile.
+pub fn suite_from_text(text: &str) -> LoadedSuite {
+    let source = SuiteSource {
+        file: "inline.yaml".into(),
+        bytes: text.as_bytes().to_vec(),
+    };
+    load_source(&source, &SiteProfile::default())
+}
+
+fn load_source(source: &SuiteSource, profile: &SiteProfile) -> LoadedSuite {
     let schemas = SchemaSet::embedded().expect("the built-in schemas load");
     let profile_json = profile.to_json();
     let ctx = LoadContext {
@@ -30,7 +43,7 @@ pub fn load_suite(path: &Path, profile: &SiteProfile) -> LoadedSuite {
         profile: &profile_json,
         live: false,
     };
-    load::load(&source, &ctx).unwrap_or_else(|e| panic!("{e}"))
+    load::load(source, &ctx).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Runs suites in-process against a fresh embedded mock with `profile`.
