@@ -193,7 +193,11 @@ pub fn slug(name: &str) -> String {
     let out = out.trim_matches('-');
     let out: String = out.chars().take(80).collect();
     let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() { "unnamed".into() } else { out }
+    if out.is_empty() {
+        "unnamed".into()
+    } else {
+        out
+    }
 }
 
 /// The snapshot body: stabilized pretty JSON.
@@ -345,4 +349,29 @@ pub fn line_diff(old: &str, new: &str) -> String {
         .context_radius(2)
         .header("stored", "new")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_file_name_safe() {
+        assert_eq!(slug("Register a new customer!"), "register-a-new-customer");
+        assert_eq!(slug("../../etc/passwd"), "etc-passwd");
+        assert_eq!(slug("***"), "unnamed");
+        assert_eq!(
+            pending_path(Path::new("a/b.snap")),
+            PathBuf::from("a/b.snap.new")
+        );
+    }
+
+    #[test]
+    fn the_file_has_insta_s_header() {
+        let text = file_text("s: x", "t", "{}");
+        assert_eq!(
+            text,
+            "---\nsource: pelcro-conformance\ndescription: \"s: x / t\"\n---\n{}\n"
+        );
+    }
 }

@@ -39,7 +39,13 @@ impl Drop for TempDir {
     }
 }
 
-fn check(kind: CheckKind, subject: &str, passed: bool, expected: &str, actual: &str) -> CheckResult {
+fn check(
+    kind: CheckKind,
+    subject: &str,
+    passed: bool,
+    expected: &str,
+    actual: &str,
+) -> CheckResult {
     CheckResult {
         kind,
         subject: subject.into(),
@@ -61,7 +67,12 @@ fn step(name: &str, outcome: StepOutcome, reason: Option<&str>) -> StepReport {
     }
 }
 
-fn suite(name: &str, claims: &[&str], outcome: SuiteOutcome, steps: Vec<StepReport>) -> SuiteReport {
+fn suite(
+    name: &str,
+    claims: &[&str],
+    outcome: SuiteOutcome,
+    steps: Vec<StepReport>,
+) -> SuiteReport {
     SuiteReport {
         name: name.into(),
         file: format!("suites/{}.yaml", name.replace(' ', "-")),
@@ -75,7 +86,7 @@ fn suite(name: &str, claims: &[&str], outcome: SuiteOutcome, steps: Vec<StepRepo
 }
 
 /// The report: `register` passes (REG-OK), `no token <script>` fails (ERR-401) with evidence and
-/// a not-run step, `lockout` is skipped (LOGIN-LOCKOUT).
+/// a not-run step, `lockout` is skipped (LOCKOUT).
 fn sample() -> RunReport {
     let passing = suite(
         "register a new customer",
@@ -119,7 +130,7 @@ fn sample() -> RunReport {
     failing.reason = Some("step `without a token`: status: expected 401, got 200".into());
     let mut skipped = suite(
         "lockout after failed logins",
-        &["LOGIN-LOCKOUT"],
+        &["LOCKOUT"],
         SuiteOutcome::Skipped,
         vec![step("fail to log in", StepOutcome::NotRun, None)],
     );
@@ -146,10 +157,7 @@ fn all_outputs(report: &RunReport) -> Vec<(&'static str, String)> {
         ("markdown", markdown::render(report, &profile)),
         ("html", html::render(report, &profile)),
         ("console", console::render(report, true)),
-        (
-            "diff",
-            diff::diff(report, report).render(),
-        ),
+        ("diff", diff::diff(report, report).render()),
     ]
 }
 
@@ -180,13 +188,19 @@ fn junit_parses_names_every_suite_and_counts_failures_errors_and_skips() {
         .iter()
         .map(|p| (p.name.as_str(), p.value.as_str()))
         .collect();
-    assert!(props.contains(&("file", "suites/no-token.yaml")), "{props:?}");
+    assert!(
+        props.contains(&("file", "suites/no-token.yaml")),
+        "{props:?}"
+    );
     assert!(props.contains(&("claims", "ERR-401")), "{props:?}");
     // The failure text carries expected vs actual and the evidence.
     assert!(xml.contains("expected: 401"), "{xml}");
     assert!(xml.contains("actual:   200"), "{xml}");
     assert!(xml.contains("POST /customer?site_id=123"), "{xml}");
-    assert!(xml.contains("the target lacks the `lockout` capability"), "{xml}");
+    assert!(
+        xml.contains("the target lacks the `lockout` capability"),
+        "{xml}"
+    );
     assert!(xml.contains("not run: `token` was not captured"), "{xml}");
     assert!(!xml.contains("<script>"), "escaped in XML: {xml}");
 }
@@ -202,7 +216,10 @@ fn junit_errored_step_is_an_error_and_a_stepless_skipped_suite_is_one_skipped_ca
     assert_eq!(parsed.errors, 1, "{xml}");
     assert!(xml.contains("connection refused"), "{xml}");
     assert_eq!(parsed.test_suites[2].test_cases.len(), 1);
-    assert_eq!(parsed.test_suites[2].test_cases[0].name.as_str(), junit::SUITE_CASE);
+    assert_eq!(
+        parsed.test_suites[2].test_cases[0].name.as_str(),
+        junit::SUITE_CASE
+    );
     assert_eq!(parsed.test_suites[2].skipped, 1);
 }
 
@@ -274,15 +291,25 @@ fn markdown_lists_every_claim_in_order_with_statuses_and_evidence() {
     };
     assert!(line("REG-OK").contains("— pass"), "{}", line("REG-OK"));
     assert!(line("ERR-401").contains("— fail"), "{}", line("ERR-401"));
-    assert!(line("LOGIN-LOCKOUT").contains("— skipped"), "{}", line("LOGIN-LOCKOUT"));
-    assert!(line("GEN-HTTPS").contains("— not covered"), "{}", line("GEN-HTTPS"));
-    assert!(md.contains("the target lacks the \\`lockout\\` capability"), "{md}");
+    assert!(line("LOCKOUT").contains("— skipped"), "{}", line("LOCKOUT"));
+    assert!(
+        line("GEN-HTTPS").contains("— not covered"),
+        "{}",
+        line("GEN-HTTPS")
+    );
+    assert!(
+        md.contains("the target lacks the \\`lockout\\` capability"),
+        "{md}"
+    );
     assert!(md.contains("Started | 2025-01-02T03:04:05Z"), "{md}");
     assert!(md.contains("Capabilities | clock, faults"), "{md}");
     assert!(md.contains("`invalid_token_status` = **403**"), "{md}");
     assert!(md.contains("`lockout.status` = **400**"), "{md}");
     assert!(md.contains("`auth_token_ttl_days` = **60**"), "{md}");
-    assert!(md.contains("<details><summary>Request and response (redacted): POST"), "{md}");
+    assert!(
+        md.contains("<details><summary>Request and response (redacted): POST"),
+        "{md}"
+    );
     assert!(md.contains("expected `401`, actual `200`"), "{md}");
     assert!(md.contains("1 passed, 1 failed, 1 skipped"), "{md}");
     // Text from the run is escaped, or literal inside code spans and fences (never live HTML).
@@ -293,7 +320,10 @@ fn markdown_lists_every_claim_in_order_with_statuses_and_evidence() {
     let outside = outside_code(&md);
     assert!(!outside.contains("<script"), "{outside}");
     assert!(!outside.contains("<img"), "{outside}");
-    assert!(outside.contains("&lt;img src=x"), "escaped elsewhere: {outside}");
+    assert!(
+        outside.contains("&lt;img src=x"),
+        "escaped elsewhere: {outside}"
+    );
 }
 
 /// Markdown with fenced blocks and code spans removed.
@@ -320,10 +350,12 @@ fn outside_code(md: &str) -> String {
 
 #[test]
 fn markdown_reflects_the_profile_variations() {
-    let mut profile = SiteProfile::default();
-    profile.invalid_token_status = 401;
+    let mut profile = SiteProfile {
+        invalid_token_status: 401,
+        auth_token_ttl_days: 30,
+        ..SiteProfile::default()
+    };
     profile.lockout.status = 429;
-    profile.auth_token_ttl_days = 30;
     let md = markdown::render(&sample(), &profile);
     assert!(md.contains("`invalid_token_status` = **401**"), "{md}");
     assert!(md.contains("`lockout.status` = **429**"), "{md}");
@@ -335,11 +367,23 @@ fn html_is_self_contained_lists_every_claim_and_escapes_script() {
     let report = sample();
     let page = html::render(&report, &SiteProfile::default());
     assert!(page.starts_with("<!DOCTYPE html>"));
-    assert!(!page.contains("<script"), "nothing from the run is live HTML");
+    assert!(
+        !page.contains("<script"),
+        "nothing from the run is live HTML"
+    );
     assert!(!page.contains("<img"), "nothing from the run is live HTML");
-    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"), "{page}");
-    assert!(page.contains("without a token &lt;script&gt;alert(1)&lt;/script&gt;"), "{page}");
-    assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"), "{page}");
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{page}"
+    );
+    assert!(
+        page.contains("without a token &lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{page}"
+    );
+    assert!(
+        page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),
+        "{page}"
+    );
     assert!(!page.contains("src=\"http"), "no external resources");
     assert!(!page.contains("href=\"http"), "no external resources");
     assert!(!page.contains("<link"), "no external stylesheets");
@@ -360,7 +404,10 @@ fn no_output_contains_a_jwt_or_the_planted_secret() {
         assert!(!text.contains("eyJ"), "{name} holds a JWT: {text}");
         assert!(!text.contains(SECRET), "{name} holds the secret: {text}");
         if !matches!(name, "console" | "diff") {
-            assert!(text.contains("[redacted"), "{name} keeps the redaction marks");
+            assert!(
+                text.contains("[redacted"),
+                "{name} keeps the redaction marks"
+            );
         }
     }
 }
@@ -374,9 +421,16 @@ fn write_all_writes_the_four_files_and_names_the_path_on_error() {
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["report.json", "junit.xml", "report.md", "report.html"]);
+    assert_eq!(
+        names,
+        ["report.json", "junit.xml", "report.md", "report.html"]
+    );
     for path in &paths {
-        assert!(std::fs::metadata(path).unwrap().len() > 100, "{}", path.display());
+        assert!(
+            std::fs::metadata(path).unwrap().len() > 100,
+            "{}",
+            path.display()
+        );
     }
     // A file where the folder should be.
     let blocker = dir.0.join("blocker");
@@ -400,14 +454,23 @@ fn diff_detects_newly_failing_fixed_and_skip_changes() {
     // Skip reason changed.
     new.suites[2].reason = Some("lockout checks on live need --destructive".into());
     // Added (skipped) and removed.
-    let mut added = suite("passwordless", &["PWL-LOGIN"], SuiteOutcome::Skipped, vec![]);
+    let mut added = suite(
+        "passwordless",
+        &["PWL-LOGIN"],
+        SuiteOutcome::Skipped,
+        vec![],
+    );
     added.reason = Some("passwordless is off for this site".into());
     new.suites.push(added);
 
     let d = diff::diff(&old, &new);
     assert!(d.newly_failing());
     assert_eq!(d.newly_failing_suites[0].0, "register a new customer");
-    let failing_claims: Vec<&str> = d.newly_failing_claims.iter().map(|(c, _)| c.as_str()).collect();
+    let failing_claims: Vec<&str> = d
+        .newly_failing_claims
+        .iter()
+        .map(|(c, _)| c.as_str())
+        .collect();
     assert_eq!(failing_claims, ["GEN-OK", "REG-OK"]);
     assert_eq!(d.fixed_suites, ["no token"]);
     assert_eq!(d.fixed_claims, ["ERR-401"]);
@@ -424,7 +487,10 @@ fn diff_detects_newly_failing_fixed_and_skip_changes() {
     let mut back = old.clone();
     back.suites[2].outcome = SuiteOutcome::Passed;
     let d = diff::diff(&new, &back);
-    assert!(d.removed_suites.contains(&"passwordless".to_string()), "{d:?}");
+    assert!(
+        d.removed_suites.contains(&"passwordless".to_string()),
+        "{d:?}"
+    );
     assert_eq!(d.no_longer_skipped[0].0, "lockout after failed logins");
     assert_eq!(d.fixed_suites, ["register a new customer"]);
     assert!(d.newly_failing(), "no token fails again");
@@ -433,7 +499,8 @@ fn diff_detects_newly_failing_fixed_and_skip_changes() {
 #[test]
 fn run_diff_reads_files_and_names_the_bad_one() {
     let dir = TempDir::new("diff");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports/previous.json");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports/previous.json");
     let new_path = dir.0.join("new.json");
     std::fs::write(&new_path, json::render(&sample())).unwrap();
     let (text, newly_failing) = diff::run_diff(&fixture, &new_path).expect("both readable");
@@ -448,7 +515,10 @@ fn run_diff_reads_files_and_names_the_bad_one() {
     let garbage = dir.0.join("garbage.json");
     std::fs::write(&garbage, "{\"format_version\": 1}").unwrap();
     let err = diff::run_diff(&new_path, &garbage).unwrap_err();
-    assert!(err.contains("garbage.json") && err.contains("missing field"), "{err}");
+    assert!(
+        err.contains("garbage.json") && err.contains("missing field"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------- console and progress
@@ -470,10 +540,16 @@ fn coloured_console_keeps_the_count_line_last_and_plain() {
 fn progress_modes_colour_rules_and_plain_lines() {
     assert_eq!(progress::decide(true, true, None), ProgressMode::Bar);
     assert_eq!(progress::decide(false, true, None), ProgressMode::Plain);
-    assert_eq!(progress::decide(true, true, Some("true")), ProgressMode::Plain);
+    assert_eq!(
+        progress::decide(true, true, Some("true")),
+        ProgressMode::Plain
+    );
     assert_eq!(progress::decide(true, true, Some("")), ProgressMode::Bar);
     assert!(progress::colour_allowed(true, None));
-    assert!(progress::colour_allowed(true, Some("")), "empty NO_COLOR does not count");
+    assert!(
+        progress::colour_allowed(true, Some("")),
+        "empty NO_COLOR does not count"
+    );
     assert!(!progress::colour_allowed(true, Some("1")));
     assert!(!progress::colour_allowed(false, None));
 
@@ -487,7 +563,11 @@ fn progress_modes_colour_rules_and_plain_lines() {
     progress.finish();
     assert_eq!(progress.done(), 3);
     assert_eq!(lines[0], "[1/3] ✓ register a new customer (40 ms)");
-    assert!(lines[1].starts_with("[2/3] ✗ no token (40 ms): step"), "{}", lines[1]);
+    assert!(
+        lines[1].starts_with("[2/3] ✗ no token (40 ms): step"),
+        "{}",
+        lines[1]
+    );
     assert_eq!(
         lines[2],
         "[3/3] - lockout after failed logins: skipped: the target lacks the `lockout` capability"
@@ -501,7 +581,10 @@ fn progress_modes_colour_rules_and_plain_lines() {
 fn response(id: u64, token: &str, email: &str, when: &str) -> serde_json::Value {
     let headers = vec![
         ("Content-Type".to_string(), "application/json".to_string()),
-        ("Date".to_string(), "Tue, 07 Jan 2025 10:00:00 GMT".to_string()),
+        (
+            "Date".to_string(),
+            "Tue, 07 Jan 2025 10:00:00 GMT".to_string(),
+        ),
         ("X-Other".to_string(), "left out".to_string()),
     ];
     let body = json!({
@@ -524,7 +607,12 @@ fn response(id: u64, token: &str, email: &str, when: &str) -> serde_json::Value 
 
 #[test]
 fn stabilize_replaces_what_changes_between_runs_and_is_deterministic() {
-    let a = response(7, "eyJhbGci.eyJzdWIi.c2ln", "pc-1-aa@conformance.example.com", "2025-01-07T10:00:00Z");
+    let a = response(
+        7,
+        "eyJhbGci.eyJzdWIi.c2ln",
+        "pc-1-aa@conformance.example.com",
+        "2025-01-07T10:00:00Z",
+    );
     let b = response(
         8,
         "eyJhbGci.eyJzdWIiOjh9.c2lnMg",
@@ -548,17 +636,36 @@ fn stabilize_replaces_what_changes_between_runs_and_is_deterministic() {
     assert_eq!(sa["body"]["error"]["report_id"], serde_json::Value::Null);
     assert_eq!(sa["headers"]["date"], "[timestamp]");
     assert_eq!(sa["headers"]["content-type"], "application/json");
-    assert!(sa["headers"].get("x-other").is_none(), "only chosen headers");
-    assert_eq!(snapshot::stabilize(&json!("Pc!0badf00dx1234")), json!("[generated]"));
-    assert_eq!(snapshot::stabilize(&json!({"report_id": 55})), json!({"report_id": "[report_id]"}));
+    assert!(
+        sa["headers"].get("x-other").is_none(),
+        "only chosen headers"
+    );
+    assert_eq!(
+        snapshot::stabilize(&json!("Pc!0badf00dx1234")),
+        json!("[generated]")
+    );
+    assert_eq!(
+        snapshot::stabilize(&json!({"report_id": 55})),
+        json!({"report_id": "[report_id]"})
+    );
 }
 
 #[test]
 fn snapshot_check_update_accept_flow() {
     let dir = TempDir::new("snapshots");
     let snaps = dir.0.join("snapshots");
-    let first = response(1, "eyJhbGci.eyJzdWIi.c2ln", "pc-1@conformance.example.com", "2025-01-07T10:00:00Z");
-    let second = response(2, "eyJhbGci.eyJzdWIiOjJ9.c2ln", "pc-2@conformance.example.com", "2025-01-08T10:00:00Z");
+    let first = response(
+        1,
+        "eyJhbGci.eyJzdWIi.c2ln",
+        "pc-1@conformance.example.com",
+        "2025-01-07T10:00:00Z",
+    );
+    let second = response(
+        2,
+        "eyJhbGci.eyJzdWIiOjJ9.c2ln",
+        "pc-2@conformance.example.com",
+        "2025-01-08T10:00:00Z",
+    );
     let suite = "Register a new customer!";
     let step = "register <one>";
 
@@ -589,11 +696,17 @@ fn snapshot_check_update_accept_flow() {
     assert_eq!(outcome.failure(SnapshotMode::Update), None);
     let pending_text = std::fs::read_to_string(pending).unwrap();
     let parsed = insta::Snapshot::from_file(pending).expect("insta reads the pending file");
-    assert_eq!(parsed.metadata().description(), Some("Register a new customer! / register <one>"));
+    assert_eq!(
+        parsed.metadata().description(),
+        Some("Register a new customer! / register <one>")
+    );
 
     // Accept writes the .snap and removes the pending file.
     let accept = SnapshotStore::new(snaps.clone(), SnapshotMode::Accept);
-    assert_eq!(accept.check(suite, step, &first), SnapshotOutcome::Written(path.clone()));
+    assert_eq!(
+        accept.check(suite, step, &first),
+        SnapshotOutcome::Written(path.clone())
+    );
     assert!(!pending.exists());
     let stored = std::fs::read_to_string(&path).unwrap();
     assert_eq!(stored, pending_text, "the accepted file is the pending one");
@@ -615,13 +728,28 @@ fn snapshot_check_update_accept_flow() {
     let SnapshotOutcome::Changed { diff, pending: p } = &outcome else {
         panic!("{outcome:?}")
     };
-    assert!(diff.contains("-  \"status\": 200") && diff.contains("+  \"status\": 201"), "{diff}");
+    assert!(
+        diff.contains("-  \"status\": 200") && diff.contains("+  \"status\": 201"),
+        "{diff}"
+    );
     assert!(diff.contains("-      \"name\": \"Ada\""), "{diff}");
     assert!(p.exists());
-    assert!(outcome.failure(SnapshotMode::Check).unwrap().contains("differs"));
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), stored, "Check leaves the .snap");
+    assert!(
+        outcome
+            .failure(SnapshotMode::Check)
+            .unwrap()
+            .contains("differs")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        stored,
+        "Check leaves the .snap"
+    );
     // Accepting the change overwrites the .snap.
-    assert_eq!(accept.check(suite, step, &changed), SnapshotOutcome::Written(path.clone()));
+    assert_eq!(
+        accept.check(suite, step, &changed),
+        SnapshotOutcome::Written(path.clone())
+    );
     assert_eq!(check.check(suite, step, &changed), SnapshotOutcome::Matched);
 }
 

@@ -203,7 +203,10 @@ pub fn by_area<'a, 'b>(
 ) -> Vec<(&'static str, Vec<&'b ClaimCoverage<'a>>)> {
     let mut groups: Vec<(&'static str, Vec<&'b ClaimCoverage<'a>>)> = Vec::new();
     for c in coverage {
-        let area = c.claim.map(|c| c.area).unwrap_or("Claims the documents do not list");
+        let area = c
+            .claim
+            .map(|c| c.area)
+            .unwrap_or("Claims the documents do not list");
         match groups.iter_mut().find(|(a, _)| *a == area) {
             Some((_, list)) => list.push(c),
             None => groups.push((area, vec![c])),
@@ -303,4 +306,43 @@ pub fn variations(profile: &crate::profile::SiteProfile) -> Vec<Variation> {
             ),
         },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suite(outcome: SuiteOutcome) -> SuiteReport {
+        SuiteReport {
+            name: "s".into(),
+            file: "s.yaml".into(),
+            claims: vec!["GEN-OK".into()],
+            tags: vec![],
+            outcome,
+            reason: None,
+            steps: vec![],
+            duration_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_claims_status_follows_its_suites() {
+        let (p, f, s) = (
+            suite(SuiteOutcome::Passed),
+            suite(SuiteOutcome::Failed),
+            suite(SuiteOutcome::Skipped),
+        );
+        assert_eq!(status_of(&[]), ClaimStatus::NotCovered);
+        assert_eq!(status_of(&[&p, &p]), ClaimStatus::Pass);
+        assert_eq!(status_of(&[&p, &f, &s]), ClaimStatus::Fail);
+        assert_eq!(status_of(&[&s, &s]), ClaimStatus::Skipped);
+        assert_eq!(status_of(&[&p, &s]), ClaimStatus::PartlySkipped);
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(850), "850 ms");
+        assert_eq!(human_duration(12_340), "12.3 s");
+        assert_eq!(human_duration(125_000), "2 min 5 s");
+    }
 }

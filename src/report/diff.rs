@@ -81,7 +81,8 @@ pub fn diff(old: &RunReport, new: &RunReport) -> ReportDiff {
         let now = suite.outcome;
         match old_suites.get(suite.name.as_str()) {
             None => {
-                d.added_suites.push((suite.name.clone(), outcome(now).into()));
+                d.added_suites
+                    .push((suite.name.clone(), outcome(now).into()));
                 match now {
                     SuiteOutcome::Failed => d
                         .newly_failing_suites
@@ -210,7 +211,10 @@ impl ReportDiff {
         section(
             &mut out,
             "Fixed claims",
-            self.fixed_claims.iter().map(|id| format!("✓ {id}")).collect(),
+            self.fixed_claims
+                .iter()
+                .map(|id| format!("✓ {id}"))
+                .collect(),
         );
         section(
             &mut out,
@@ -252,7 +256,10 @@ impl ReportDiff {
         section(
             &mut out,
             "Suites removed",
-            self.removed_suites.iter().map(|n| format!("- {n}")).collect(),
+            self.removed_suites
+                .iter()
+                .map(|n| format!("- {n}"))
+                .collect(),
         );
         section(
             &mut out,

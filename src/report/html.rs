@@ -31,7 +31,10 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
          <title>Pelcro conformance report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         esc(&report.target)
     );
-    let _ = writeln!(out, "<h1>Pelcro conformance report</h1>\n<table class=\"meta\">");
+    let _ = writeln!(
+        out,
+        "<h1>Pelcro conformance report</h1>\n<table class=\"meta\">"
+    );
     let mut row = |key: &str, value: String| {
         let _ = writeln!(out, "<tr><th>{key}</th><td>{value}</td></tr>");
     };
@@ -161,7 +164,11 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
                     esc(suite.reason.as_deref().unwrap_or("the suite failed"))
                 );
             }
-            for step in suite.steps.iter().filter(|s| s.outcome != StepOutcome::Passed) {
+            for step in suite
+                .steps
+                .iter()
+                .filter(|s| s.outcome != StepOutcome::Passed)
+            {
                 let _ = writeln!(
                     out,
                     "<h4>step <code>{}</code> — {}</h4>",
@@ -236,7 +243,11 @@ fn step_label(outcome: StepOutcome) -> &'static str {
 
 fn suite_line(suite: &SuiteReport) -> String {
     let state = match suite.outcome {
-        SuiteOutcome::Passed => format!("passed, {} steps", suite.steps.len()),
+        SuiteOutcome::Passed => format!(
+            "passed, {} step{}",
+            suite.steps.len(),
+            if suite.steps.len() == 1 { "" } else { "s" }
+        ),
         SuiteOutcome::Skipped => format!(
             "skipped: {}",
             esc(suite.reason.as_deref().unwrap_or("no reason given"))

@@ -105,7 +105,9 @@ fn step_status(step: &StepReport) -> TestCaseStatus {
             let mut status = TestCaseStatus::skipped();
             status.set_message(format!(
                 "not run: {}",
-                step.reason.as_deref().unwrap_or("an earlier step did not provide its input")
+                step.reason
+                    .as_deref()
+                    .unwrap_or("an earlier step did not provide its input")
             ));
             status
         }
@@ -129,7 +131,11 @@ fn step_status(step: &StepReport) -> TestCaseStatus {
         }
         StepOutcome::Errored => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-            status.set_message(step.reason.as_deref().unwrap_or("the step could not be carried out"));
+            status.set_message(
+                step.reason
+                    .as_deref()
+                    .unwrap_or("the step could not be carried out"),
+            );
             status.set_type("error");
             status.set_description(failure_text(step));
             status

@@ -31,7 +31,11 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
     row(
         &mut out,
         "Profile",
-        format!("{} ({})", text(&report.profile), text(&report.profile_source)),
+        format!(
+            "{} ({})",
+            text(&report.profile),
+            text(&report.profile_source)
+        ),
     );
     row(&mut out, "Started", text(&report.started_at));
     row(&mut out, "Duration", human_duration(report.duration_ms));
@@ -49,7 +53,11 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
             text(&report.capabilities.join(", "))
         },
     );
-    let verdict = if report.passed() { "✅ PASSED" } else { "❌ FAILED" };
+    let verdict = if report.passed() {
+        "✅ PASSED"
+    } else {
+        "❌ FAILED"
+    };
     let _ = writeln!(
         out,
         "\n**{verdict}** — suites: {} · claims: {}\n",
@@ -97,7 +105,10 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
     }
 
     let _ = writeln!(out, "## Suites\n");
-    let _ = writeln!(out, "| | Suite | File | Claims | Time | Note |\n|---|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| | Suite | File | Claims | Time | Note |\n|---|---|---|---|---|---|"
+    );
     for suite in &report.suites {
         let _ = writeln!(
             out,
@@ -204,7 +215,12 @@ fn suite_line(suite: &SuiteReport) -> String {
     );
     match suite.outcome {
         SuiteOutcome::Passed => {
-            let _ = write!(line, "passed, {} steps", suite.steps.len());
+            let _ = write!(
+                line,
+                "passed, {} step{}",
+                suite.steps.len(),
+                if suite.steps.len() == 1 { "" } else { "s" }
+            );
         }
         SuiteOutcome::Skipped => {
             let _ = write!(

@@ -127,7 +127,8 @@ impl Progress {
     /// Progress in a given mode (for tests and `--quiet`).
     pub fn with_mode(total: usize, mode: ProgressMode, colour: bool) -> Progress {
         let bar = (mode == ProgressMode::Bar).then(|| {
-            let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(if colour {
                 "{spinner:.cyan} [{bar:30.cyan/blue}] {pos}/{len} suites  {wide_msg}"
             } else {
