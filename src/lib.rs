@@ -3,7 +3,8 @@
 //!
 //! The flow of a run: `cli` → `app` loads the `profile`, `schemas` and `suite`s → `target` starts
 //! or reaches the system under test → `runner` runs suites, `step` runs each step (`template`,
-//! `http`, `checks`) → `report` tells what was found. The `mock` is reached only over HTTP.
+//! `http`, `checks`) → `report` tells what was found; `snapshot` keeps step responses as insta
+//! `.snap` files. The `mock` is reached only over HTTP.
 
 pub mod app;
 pub mod backoff;
@@ -20,6 +21,7 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod schemas;
+pub mod snapshot;
 pub mod step;
 pub mod suite;
 pub mod target;

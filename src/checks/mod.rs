@@ -6,7 +6,7 @@
 pub mod matcher;
 
 use base64::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::http::Response;
@@ -14,7 +14,7 @@ use crate::schemas::SchemaSet;
 use matcher::Matcher;
 
 /// The families of checks, as reports name them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckKind {
     Status,
@@ -37,7 +37,7 @@ impl CheckKind {
 }
 
 /// One check and how it went.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
     pub kind: CheckKind,
     /// What was checked: `status`, a schema name, a JSON Pointer, a header name, a JWT claim.

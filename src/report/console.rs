@@ -8,13 +8,22 @@ use super::{RunReport, StepOutcome, SuiteOutcome};
 
 /// The summary as text; `verbose` adds every check of every step.
 pub fn render(report: &RunReport, verbose: bool) -> String {
+    render_coloured(report, verbose, false)
+}
+
+/// The summary, with `colour` marking ✓ green, ✗ and FAILED red, - and skips yellow (decide with
+/// `progress::use_colour()`). The count line stays last and uncoloured.
+pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> String {
+    let paint = |code: &str, text: &str| -> String {
+        if colour {
+            format!("{code}{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
     let mut out = String::new();
     for suite in &report.suites {
-        let mark = match suite.outcome {
-            SuiteOutcome::Passed => "✓",
-            SuiteOutcome::Failed => "✗",
-            SuiteOutcome::Skipped => "-",
-        };
+        let mark = super::progress::mark(suite.outcome, colour);
         let _ = write!(out, "{mark} {}  [{}]", suite.name, suite.claims.join(", "));
         match suite.outcome {
             SuiteOutcome::Skipped => {
@@ -42,6 +51,11 @@ pub fn render(report: &RunReport, verbose: bool) -> String {
                 StepOutcome::Errored => "ERROR",
                 StepOutcome::NotRun => "not run",
             };
+            let label = match step.outcome {
+                StepOutcome::Failed | StepOutcome::Errored => paint("\x1b[31m", label),
+                StepOutcome::NotRun => paint("\x1b[33m", label),
+                StepOutcome::Passed => label.to_string(),
+            };
             let _ = writeln!(out, "    step `{}` ({}): {label}", step.name, suite.file);
             if let Some(reason) = &step.reason
                 && step.outcome != StepOutcome::Failed
@@ -55,7 +69,11 @@ pub fn render(report: &RunReport, verbose: bool) -> String {
                 if check.passed && !verbose {
                     continue;
                 }
-                let mark = if check.passed { "ok" } else { "✗" };
+                let mark = if check.passed {
+                    "ok".to_string()
+                } else {
+                    paint("\x1b[31m", "✗")
+                };
                 let _ = writeln!(out, "      {mark} {} {}", check.kind.name(), check.subject);
                 let _ = writeln!(out, "          expected: {}", check.expected);
                 let _ = writeln!(out, "          actual:   {}", check.actual);

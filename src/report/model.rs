@@ -1,6 +1,6 @@
 //! The result of a run, in one serializable tree. Everything in it is already redacted.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::checks::CheckResult;
@@ -8,7 +8,7 @@ use crate::checks::CheckResult;
 /// Bumped when the JSON report's shape changes incompatibly.
 pub const REPORT_FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
     pub format_version: u32,
     pub harness_version: String,
@@ -30,7 +30,7 @@ pub struct RunReport {
     pub suites: Vec<SuiteReport>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SuiteOutcome {
     Passed,
@@ -38,7 +38,7 @@ pub enum SuiteOutcome {
     Skipped,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SuiteReport {
     pub name: String,
     pub file: String,
@@ -51,7 +51,7 @@ pub struct SuiteReport {
     pub duration_ms: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepOutcome {
     Passed,
@@ -63,7 +63,7 @@ pub enum StepOutcome {
     NotRun,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepReport {
     pub name: String,
     pub outcome: StepOutcome,
@@ -95,7 +95,7 @@ impl StepReport {
 }
 
 /// One request and its response, redacted at the source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Evidence {
     pub method: String,
     /// Path and query, relative to the target.
@@ -108,7 +108,7 @@ pub struct Evidence {
 }
 
 /// Counts of suites by outcome.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub passed: usize,
     pub failed: usize,

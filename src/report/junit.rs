@@ -1,0 +1,161 @@
+//! The JUnit XML report (quick-junit, as nextest writes it): one `<testsuite>` per suite with its
+//! file, claims and tags as properties; one `<testcase>` per step, classname = the suite's name.
+//!
+//! - a passed step is a success;
+//! - a failed step is a `<failure>` whose message is the step's reason and whose text gives each
+//!   failing check (expected vs actual) and the redacted evidence (request, status, body);
+//! - an errored step (no answer, a variable missing at run time) is an `<error>`;
+//! - a not-run step is `<skipped>` with the reason;
+//! - a skipped suite skips every step (or one case named `(suite)` if it has none) with the
+//!   suite's reason;
+//! - a suite that failed before any step ran is one `(suite)` case in error.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::coverage::evidence_text;
+use super::{RunReport, StepOutcome, StepReport, SuiteOutcome, SuiteReport};
+
+/// The name of the `<testsuites>` element.
+pub const REPORT_NAME: &str = "pelcro-conformance";
+
+/// The name of the case standing for a whole suite that has no steps to report.
+pub const SUITE_CASE: &str = "(suite)";
+
+/// The report as JUnit XML (starts with `<?xml`).
+pub fn render(report: &RunReport) -> String {
+    let mut junit = Report::new(REPORT_NAME);
+    junit.set_time(Duration::from_millis(report.duration_ms));
+    for suite in &report.suites {
+        junit.add_test_suite(test_suite(suite));
+    }
+    match junit.to_string() {
+        Ok(xml) => xml,
+        // Serialization into a String cannot fail on I/O; keep a valid document regardless.
+        Err(error) => format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{REPORT_NAME}\" \
+             tests=\"0\" failures=\"0\" errors=\"1\"><!-- {} --></testsuites>\n",
+            error.to_string().replace("--", "- -")
+        ),
+    }
+}
+
+fn test_suite(suite: &SuiteReport) -> TestSuite {
+    let mut ts = TestSuite::new(suite.name.as_str());
+    ts.set_time(Duration::from_millis(suite.duration_ms));
+    ts.add_property(Property::new("file", suite.file.as_str()));
+    ts.add_property(Property::new("claims", suite.claims.join(", ")));
+    if !suite.tags.is_empty() {
+        ts.add_property(Property::new("tags", suite.tags.join(", ")));
+    }
+    ts.add_property(Property::new(
+        "outcome",
+        match suite.outcome {
+            SuiteOutcome::Passed => "passed",
+            SuiteOutcome::Failed => "failed",
+            SuiteOutcome::Skipped => "skipped",
+        },
+    ));
+    if suite.steps.is_empty() {
+        let status = match suite.outcome {
+            SuiteOutcome::Passed => TestCaseStatus::success(),
+            SuiteOutcome::Skipped => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(suite.reason.as_deref().unwrap_or("skipped"));
+                status
+            }
+            SuiteOutcome::Failed => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status.set_message(suite.reason.as_deref().unwrap_or("the suite failed"));
+                status.set_type("suite error");
+                status
+            }
+        };
+        let mut case = TestCase::new(SUITE_CASE, status);
+        case.set_classname(suite.name.as_str());
+        ts.add_test_case(case);
+        return ts;
+    }
+    for step in &suite.steps {
+        let status = if suite.outcome == SuiteOutcome::Skipped {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(format!(
+                "suite skipped: {}",
+                suite.reason.as_deref().unwrap_or("no reason given")
+            ));
+            status
+        } else {
+            step_status(step)
+        };
+        let mut case = TestCase::new(step.name.as_str(), status);
+        case.set_classname(suite.name.as_str());
+        case.set_time(Duration::from_millis(step.duration_ms));
+        case.set_assertions(step.checks.len());
+        ts.add_test_case(case);
+    }
+    ts
+}
+
+fn step_status(step: &StepReport) -> TestCaseStatus {
+    match step.outcome {
+        StepOutcome::Passed => TestCaseStatus::success(),
+        StepOutcome::NotRun => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(format!(
+                "not run: {}",
+                step.reason
+                    .as_deref()
+                    .unwrap_or("an earlier step did not provide its input")
+            ));
+            status
+        }
+        StepOutcome::Failed => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let first = step.checks.iter().find(|c| !c.passed);
+            let message = step.reason.clone().unwrap_or_else(|| match first {
+                Some(c) => format!(
+                    "{} {}: expected {}, got {}",
+                    c.kind.name(),
+                    c.subject,
+                    c.expected,
+                    c.actual
+                ),
+                None => "failed".into(),
+            });
+            status.set_message(message);
+            status.set_type(first.map(|c| c.kind.name()).unwrap_or("check"));
+            status.set_description(failure_text(step));
+            status
+        }
+        StepOutcome::Errored => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_message(
+                step.reason
+                    .as_deref()
+                    .unwrap_or("the step could not be carried out"),
+            );
+            status.set_type("error");
+            status.set_description(failure_text(step));
+            status
+        }
+    }
+}
+
+/// The failing checks, expected vs actual, then the redacted evidence.
+fn failure_text(step: &StepReport) -> String {
+    let mut out = String::new();
+    if step.attempts > 1 {
+        let _ = writeln!(out, "attempt {}", step.attempts);
+    }
+    for check in step.checks.iter().filter(|c| !c.passed) {
+        let _ = writeln!(out, "✗ {} {}", check.kind.name(), check.subject);
+        let _ = writeln!(out, "    expected: {}", check.expected);
+        let _ = writeln!(out, "    actual:   {}", check.actual);
+    }
+    if let Some(evidence) = &step.evidence {
+        let _ = writeln!(out, "\nevidence (redacted):\n{}", evidence_text(evidence));
+    }
+    out
+}

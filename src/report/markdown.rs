@@ -1,0 +1,300 @@
+//! The compliance report in Markdown (GitHub-flavoured; fits `$GITHUB_STEP_SUMMARY`).
+//!
+//! A header (target, site, profile and its source, start, duration, harness version,
+//! capabilities), a summary line, the known-variation expectations the profile applied, then every
+//! claim of `claims::CLAIMS` in document order grouped by area with its status (see
+//! `report::coverage`) and the suites behind it, a table of every suite, and for each failure the
+//! checks (expected vs actual) and the redacted request and response in a `<details>` block.
+//!
+//! Text that comes from a run (names, reasons, values) is escaped so that it cannot inject
+//! Markdown or HTML; evidence goes into fenced code blocks.
+
+use std::fmt::Write as _;
+
+use crate::profile::SiteProfile;
+
+use super::coverage::{self, ClaimStatus, evidence_text, human_duration};
+use super::{RunReport, StepOutcome, SuiteOutcome, SuiteReport};
+
+/// The compliance report. `profile` is the profile the run applied (for the variations it chose).
+pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
+    let claims = coverage::claims(report);
+    let tally = coverage::tally(&claims);
+    let mut out = String::new();
+    let _ = writeln!(out, "# Pelcro conformance report\n");
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let row = |out: &mut String, key: &str, value: String| {
+        let _ = writeln!(out, "| {key} | {value} |");
+    };
+    row(&mut out, "Target", text(&report.target));
+    row(&mut out, "Site", text(&report.site_id));
+    row(
+        &mut out,
+        "Profile",
+        format!(
+            "{} ({})",
+            text(&report.profile),
+            text(&report.profile_source)
+        ),
+    );
+    row(&mut out, "Started", text(&report.started_at));
+    row(&mut out, "Duration", human_duration(report.duration_ms));
+    row(
+        &mut out,
+        "Harness",
+        format!("pelcro-conformance {}", text(&report.harness_version)),
+    );
+    row(
+        &mut out,
+        "Capabilities",
+        if report.capabilities.is_empty() {
+            "none".into()
+        } else {
+            text(&report.capabilities.join(", "))
+        },
+    );
+    let verdict = if report.passed() {
+        "✅ PASSED"
+    } else {
+        "❌ FAILED"
+    };
+    let _ = writeln!(
+        out,
+        "\n**{verdict}** — suites: {} · claims: {}\n",
+        report.counts(),
+        tally
+    );
+
+    let _ = writeln!(out, "## Profile expectations\n");
+    let _ = writeln!(
+        out,
+        "Where the documents allow two readings, profile `{}` expects:\n",
+        text(&profile.name)
+    );
+    for v in coverage::variations(profile) {
+        let _ = writeln!(out, "- `{}` = **{}**: {}", v.field, v.value, v.meaning);
+    }
+
+    let _ = writeln!(out, "\n## Claims\n");
+    for (area, list) in coverage::by_area(&claims) {
+        let _ = writeln!(out, "### {}\n", text(area));
+        for c in list {
+            let _ = write!(
+                out,
+                "- {} **{}** — {}",
+                c.status.icon(),
+                text(&c.id),
+                c.status.label()
+            );
+            match c.claim {
+                Some(claim) => {
+                    let _ = writeln!(out, " · {} *({})*", claim.text, claim.source);
+                }
+                None => {
+                    let _ = writeln!(out, " · *(not in spec/claims.md)*");
+                }
+            }
+            if c.status == ClaimStatus::NotCovered {
+                let _ = writeln!(out, "  - no suite in this run names this claim");
+            }
+            for suite in &c.suites {
+                let _ = writeln!(out, "  - {}", suite_line(suite));
+            }
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "## Suites\n");
+    let _ = writeln!(
+        out,
+        "| | Suite | File | Claims | Time | Note |\n|---|---|---|---|---|---|"
+    );
+    for suite in &report.suites {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            suite_mark(suite.outcome),
+            text(&suite.name),
+            code(&suite.file),
+            text(&suite.claims.join(", ")),
+            human_duration(suite.duration_ms),
+            suite.reason.as_deref().map(text).unwrap_or_default()
+        );
+    }
+
+    let failed: Vec<&SuiteReport> = report
+        .suites
+        .iter()
+        .filter(|s| s.outcome == SuiteOutcome::Failed)
+        .collect();
+    if !failed.is_empty() {
+        let _ = writeln!(out, "\n## Failures");
+        for suite in failed {
+            let _ = writeln!(
+                out,
+                "\n### ❌ {}\n\nFile {} · claims {}\n",
+                text(&suite.name),
+                code(&suite.file),
+                text(&suite.claims.join(", "))
+            );
+            if suite.steps.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    text(suite.reason.as_deref().unwrap_or("the suite failed"))
+                );
+            }
+            for step in &suite.steps {
+                if matches!(step.outcome, StepOutcome::Passed) {
+                    continue;
+                }
+                let _ = writeln!(
+                    out,
+                    "#### step {} — {}\n",
+                    code(&step.name),
+                    step_label(step.outcome)
+                );
+                if let Some(reason) = &step.reason {
+                    let _ = writeln!(out, "{}\n", text(reason));
+                }
+                for check in step.checks.iter().filter(|c| !c.passed) {
+                    let _ = writeln!(
+                        out,
+                        "- ✗ {} {}: expected {}, actual {}",
+                        check.kind.name(),
+                        code(&check.subject),
+                        code(&check.expected),
+                        code(&check.actual)
+                    );
+                }
+                if let Some(evidence) = &step.evidence {
+                    let body = evidence_text(evidence);
+                    let fence = fence_for(&body);
+                    let _ = writeln!(
+                        out,
+                        "\n<details><summary>Request and response (redacted): {} {} → {}</summary>\n\n{fence}text\n{}{fence}\n\n</details>\n",
+                        text(&evidence.method),
+                        text(&evidence.url),
+                        evidence
+                            .status
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| "no answer".into()),
+                        body
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+fn suite_mark(outcome: SuiteOutcome) -> &'static str {
+    match outcome {
+        SuiteOutcome::Passed => "✅",
+        SuiteOutcome::Failed => "❌",
+        SuiteOutcome::Skipped => "⏭️",
+    }
+}
+
+fn step_label(outcome: StepOutcome) -> &'static str {
+    match outcome {
+        StepOutcome::Passed => "passed",
+        StepOutcome::Failed => "failed",
+        StepOutcome::Errored => "error",
+        StepOutcome::NotRun => "not run",
+    }
+}
+
+/// One covering suite, in a claim's list.
+fn suite_line(suite: &SuiteReport) -> String {
+    let mut line = format!(
+        "{} suite {} ({}): ",
+        suite_mark(suite.outcome),
+        text(&suite.name),
+        code(&suite.file)
+    );
+    match suite.outcome {
+        SuiteOutcome::Passed => {
+            let _ = write!(
+                line,
+                "passed, {} step{}",
+                suite.steps.len(),
+                if suite.steps.len() == 1 { "" } else { "s" }
+            );
+        }
+        SuiteOutcome::Skipped => {
+            let _ = write!(
+                line,
+                "skipped: {}",
+                text(suite.reason.as_deref().unwrap_or("no reason given"))
+            );
+        }
+        SuiteOutcome::Failed => {
+            let _ = write!(
+                line,
+                "failed: {}",
+                text(suite.reason.as_deref().unwrap_or("no reason given"))
+            );
+            let not_run: Vec<String> = suite
+                .steps
+                .iter()
+                .filter(|s| s.outcome == StepOutcome::NotRun)
+                .map(|s| code(&s.name))
+                .collect();
+            if !not_run.is_empty() {
+                let _ = write!(line, " (not run: {})", not_run.join(", "));
+            }
+        }
+    }
+    line
+}
+
+/// Text from a run, escaped for Markdown and HTML, on one line.
+pub fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// A code span that holds any text (a longer backtick fence when the text has backticks); `|`
+/// is escaped for tables and newlines become spaces. `<` is literal inside code spans.
+pub fn code(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ").replace('|', "\\|");
+    let longest = longest_run(&s, '`');
+    let ticks = "`".repeat(longest + 1);
+    if s.starts_with('`') || s.ends_with('`') || s.is_empty() {
+        format!("{ticks} {s} {ticks}")
+    } else {
+        format!("{ticks}{s}{ticks}")
+    }
+}
+
+/// A code fence longer than any run of backticks in the body.
+fn fence_for(body: &str) -> String {
+    "`".repeat(longest_run(body, '`').max(2) + 1)
+}
+
+fn longest_run(s: &str, c: char) -> usize {
+    let (mut best, mut current) = (0, 0);
+    for ch in s.chars() {
+        if ch == c {
+            current += 1;
+            best = best.max(current);
+        } else {
+            current = 0;
+        }
+    }
+    best
+}

@@ -1,0 +1,377 @@
+//! Snapshots of step responses, as insta-compatible `.snap` files.
+//!
+//! One file per suite step: `<dir>/<suite-slug>__<step-slug>.snap`, in insta's format (a YAML
+//! header between `---` lines, then the body), readable by `insta::Snapshot::from_file`, so
+//! `cargo insta review` / `cargo insta accept` handle the pending `.snap.new` files this store
+//! writes. The body is the pretty JSON of `{status, headers, body}` (see [`response_snapshot`]),
+//! redacted by the caller and passed through [`stabilize`] so a second identical run matches byte
+//! for byte.
+//!
+//! Modes:
+//! - [`SnapshotMode::Check`] (a normal run): compare. A mismatch is a failure
+//!   ([`SnapshotOutcome::Changed`]) and the new value is written beside the stored one as
+//!   `.snap.new`. A **missing** snapshot is a failure too ([`SnapshotOutcome::New`], "no stored
+//!   snapshot; run with --update-snapshots"), with the value written as `.snap.new` so it can be
+//!   reviewed and accepted: a check must never pass because there was nothing to compare with.
+//! - [`SnapshotMode::Update`] (`--update-snapshots`, like `INSTA_UPDATE=new`): the same files,
+//!   but new and changed snapshots are pending review, not failures.
+//! - [`SnapshotMode::Accept`] (`--accept-snapshots`): new and changed snapshots overwrite the
+//!   `.snap` ([`SnapshotOutcome::Written`]).
+//!
+//! In every mode a match removes a stale `.snap.new` left by an earlier run.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use insta::internals::{SnapshotContents, TextSnapshotContents};
+use insta::{Snapshot, TextSnapshotKind};
+use regex::Regex;
+use serde_json::{Map, Value};
+
+/// What `source:` says in every snapshot header.
+pub const SOURCE: &str = "pelcro-conformance";
+
+/// The message for a missing snapshot in `Check` mode.
+pub const MISSING_MESSAGE: &str = "no stored snapshot; run with --update-snapshots";
+
+/// How the store treats new and changed snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotMode {
+    /// Compare; new or changed is a failure, with a `.snap.new` written for review.
+    Check,
+    /// Write `.snap.new` for new or changed snapshots (pending review); not a failure.
+    Update,
+    /// Overwrite the `.snap` with the new value.
+    Accept,
+}
+
+/// What one comparison found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotOutcome {
+    /// The stored snapshot matches.
+    Matched,
+    /// There was no stored snapshot; the value is pending at this `.snap.new` path.
+    New(PathBuf),
+    /// The stored snapshot differs: a line diff (stored → new) and the pending `.snap.new`.
+    Changed { diff: String, pending: PathBuf },
+    /// `Accept` mode wrote the `.snap` (new or changed).
+    Written(PathBuf),
+    /// The store could not read or write a file (the message names it).
+    Error(String),
+}
+
+impl SnapshotOutcome {
+    /// In this mode, the failure message for the step, if the outcome is one.
+    pub fn failure(&self, mode: SnapshotMode) -> Option<String> {
+        match (self, mode) {
+            (SnapshotOutcome::Error(e), _) => Some(e.clone()),
+            (SnapshotOutcome::New(pending), SnapshotMode::Check) => Some(format!(
+                "{MISSING_MESSAGE} (pending: {})",
+                pending.display()
+            )),
+            (SnapshotOutcome::Changed { diff, pending }, SnapshotMode::Check) => Some(format!(
+                "the response differs from the stored snapshot (pending: {}):\n{diff}",
+                pending.display()
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Snapshots in one folder.
+#[derive(Debug, Clone)]
+pub struct SnapshotStore {
+    dir: PathBuf,
+    mode: SnapshotMode,
+}
+
+impl SnapshotStore {
+    pub fn new(dir: PathBuf, mode: SnapshotMode) -> SnapshotStore {
+        SnapshotStore { dir, mode }
+    }
+
+    pub fn mode(&self) -> SnapshotMode {
+        self.mode
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The `.snap` file of a suite step.
+    pub fn path(&self, suite_name: &str, step_name: &str) -> PathBuf {
+        self.dir
+            .join(format!("{}__{}.snap", slug(suite_name), slug(step_name)))
+    }
+
+    /// Compares (or writes, per the mode) the snapshot of one step. `snapshot` should already be
+    /// redacted; it is stabilized here.
+    pub fn check(&self, suite_name: &str, step_name: &str, snapshot: &Value) -> SnapshotOutcome {
+        let path = self.path(suite_name, step_name);
+        let pending = pending_path(&path);
+        let body = body_text(snapshot);
+        let file = file_text(suite_name, step_name, &body);
+
+        let stored = if path.exists() {
+            match Snapshot::from_file(&path) {
+                Ok(snap) => match snap.contents() {
+                    SnapshotContents::Text(text) => Some(text.clone()),
+                    SnapshotContents::Binary(_) => None,
+                },
+                Err(e) => {
+                    return SnapshotOutcome::Error(format!(
+                        "snapshot {}: cannot be read: {e}",
+                        path.display()
+                    ));
+                }
+            }
+        } else {
+            None
+        };
+
+        let new_text = TextSnapshotContents::new(body.clone(), TextSnapshotKind::File);
+        if let Some(stored) = &stored
+            && stored.matches_latest(&new_text)
+        {
+            if pending.exists() {
+                let _ = std::fs::remove_file(&pending);
+            }
+            return SnapshotOutcome::Matched;
+        }
+
+        if let Err(e) = std::fs::create_dir_all(&self.dir) {
+            return SnapshotOutcome::Error(format!(
+                "snapshot folder {}: cannot be created: {e}",
+                self.dir.display()
+            ));
+        }
+        if self.mode == SnapshotMode::Accept {
+            if let Err(e) = std::fs::write(&path, &file) {
+                return SnapshotOutcome::Error(format!(
+                    "snapshot {}: cannot be written: {e}",
+                    path.display()
+                ));
+            }
+            if pending.exists() {
+                let _ = std::fs::remove_file(&pending);
+            }
+            return SnapshotOutcome::Written(path);
+        }
+        if let Err(e) = std::fs::write(&pending, &file) {
+            return SnapshotOutcome::Error(format!(
+                "snapshot {}: cannot be written: {e}",
+                pending.display()
+            ));
+        }
+        match stored {
+            None => SnapshotOutcome::New(pending),
+            Some(stored) => SnapshotOutcome::Changed {
+                diff: line_diff(&stored.to_string(), &new_text.to_string()),
+                pending,
+            },
+        }
+    }
+}
+
+/// `x.snap` → `x.snap.new`.
+fn pending_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".new");
+    PathBuf::from(name)
+}
+
+/// A file-name-safe slug: lower-case ASCII letters and digits, other runs become one `-`.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for ch in name.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-');
+    let out: String = out.chars().take(80).collect();
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "unnamed".into()
+    } else {
+        out
+    }
+}
+
+/// The snapshot body: stabilized pretty JSON.
+fn body_text(snapshot: &Value) -> String {
+    serde_json::to_string_pretty(&stabilize(snapshot)).unwrap_or_else(|_| snapshot.to_string())
+}
+
+/// The whole `.snap` file: insta's YAML header, then the body.
+fn file_text(suite_name: &str, step_name: &str, body: &str) -> String {
+    let description = format!("{suite_name} / {step_name}");
+    // A JSON string is a valid YAML double-quoted scalar.
+    let quoted = serde_json::to_string(&description).unwrap_or_else(|_| "\"\"".into());
+    format!("---\nsource: {SOURCE}\ndescription: {quoted}\n---\n{body}\n")
+}
+
+/// The snapshot value of a response: `{status, headers: {chosen headers}, body}`. Header names
+/// are matched case-insensitively and written lower-case; absent ones are left out.
+pub fn response_snapshot(
+    status: u16,
+    headers: &[(String, String)],
+    chosen: &[&str],
+    body: Option<&Value>,
+) -> Value {
+    let mut picked = Map::new();
+    for name in chosen {
+        let lower = name.to_ascii_lowercase();
+        if let Some((_, value)) = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(&lower)) {
+            picked.insert(lower, Value::String(value.clone()));
+        }
+    }
+    let mut out = Map::new();
+    out.insert("status".into(), Value::from(status));
+    out.insert("headers".into(), Value::Object(picked));
+    out.insert("body".into(), body.cloned().unwrap_or(Value::Null));
+    Value::Object(out)
+}
+
+fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("a valid pattern"))
+}
+
+fn jwt_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    regex(&R, r"^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+}
+
+fn iso_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    regex(
+        &R,
+        r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$",
+    )
+}
+
+fn http_date_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    regex(
+        &R,
+        r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$",
+    )
+}
+
+fn email_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    regex(&R, r"[A-Za-z0-9._%+-]+@conformance\.example\.com")
+}
+
+fn generated_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    regex(&R, r"^(pc_[A-Za-z0-9_]+|Pc![A-Za-z0-9]+)$")
+}
+
+/// Replaces what changes from run to run with stable placeholders, and sorts object keys:
+///
+/// - JWTs, and fields named `auth_token` / `token` / `*_token` → `[token]`; `jti` → `[jti]`;
+///   `report_id` → `[report_id]` (a null stays null);
+/// - integer `id` and `*_id` fields → `[id]`;
+/// - `created_at`, `updated_at`, `last_login_at` and other `*_at` fields, `iat`/`exp`/`nbf`,
+///   ISO 8601 date-times, HTTP dates and the `date` header → `[timestamp]`;
+/// - generated emails (`…@conformance.example.com`, also inside text) → `[email]`;
+/// - generated usernames and passwords (`pc_…`, `Pc!…`) → `[generated]`.
+pub fn stabilize(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let mut out = Map::new();
+            for key in keys {
+                let item = &map[key];
+                out.insert(key.clone(), stabilize_field(key, item));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(stabilize).collect()),
+        Value::String(s) => stabilize_string(s),
+        other => other.clone(),
+    }
+}
+
+fn stabilize_field(key: &str, value: &Value) -> Value {
+    let k = key.to_ascii_lowercase();
+    let placeholder = |p: &str| Value::String(p.into());
+    if value.is_null() {
+        return Value::Null;
+    }
+    let scalar = !value.is_object() && !value.is_array();
+    if scalar {
+        if k == "auth_token" || k == "token" || k.ends_with("_token") {
+            return placeholder("[token]");
+        }
+        if k == "jti" {
+            return placeholder("[jti]");
+        }
+        if k == "report_id" {
+            return placeholder("[report_id]");
+        }
+        if (k == "id" || k.ends_with("_id")) && (value.is_i64() || value.is_u64()) {
+            return placeholder("[id]");
+        }
+        if matches!(k.as_str(), "iat" | "exp" | "nbf" | "date")
+            || k.ends_with("_at")
+            || k == "last-modified"
+            || k == "expires"
+        {
+            return placeholder("[timestamp]");
+        }
+    }
+    stabilize(value)
+}
+
+fn stabilize_string(s: &str) -> Value {
+    let placeholder = |p: &str| Value::String(p.into());
+    if jwt_re().is_match(s) {
+        return placeholder("[token]");
+    }
+    if iso_re().is_match(s) || http_date_re().is_match(s) {
+        return placeholder("[timestamp]");
+    }
+    if generated_re().is_match(s) {
+        return placeholder("[generated]");
+    }
+    Value::String(email_re().replace_all(s, "[email]").into_owned())
+}
+
+/// A readable line diff (`-` stored, `+` new, two lines of context), from `similar`.
+pub fn line_diff(old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(2)
+        .header("stored", "new")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_file_name_safe() {
+        assert_eq!(slug("Register a new customer!"), "register-a-new-customer");
+        assert_eq!(slug("../../etc/passwd"), "etc-passwd");
+        assert_eq!(slug("***"), "unnamed");
+        assert_eq!(
+            pending_path(Path::new("a/b.snap")),
+            PathBuf::from("a/b.snap.new")
+        );
+    }
+
+    #[test]
+    fn the_file_has_insta_s_header() {
+        let text = file_text("s: x", "t", "{}");
+        assert_eq!(
+            text,
+            "---\nsource: pelcro-conformance\ndescription: \"s: x / t\"\n---\n{}\n"
+        );
+    }
+}
