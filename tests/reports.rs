@@ -63,6 +63,7 @@ fn step(name: &str, outcome: StepOutcome, reason: Option<&str>) -> StepReport {
         attempts: 1,
         checks: vec![check(CheckKind::Status, "status", true, "200", "200")],
         evidence: None,
+        notes: Vec::new(),
         duration_ms: 12,
     }
 }
@@ -145,6 +146,8 @@ fn sample() -> RunReport {
         capabilities: vec!["clock".into(), "faults".into()],
         started_at: "2025-01-02T03:04:05Z".into(),
         duration_ms: 1234,
+        notes: vec!["a note for the reader".into()],
+        registrations: vec!["pc-1@conformance.example.com".into()],
         suites: vec![passing, failing, skipped],
     }
 }

@@ -24,8 +24,10 @@ pub struct RunReport {
     pub started_at: String,
     pub duration_ms: u64,
     /// Things the reader must know about how the run went (`--allow-lockout`, …).
+    #[serde(default)]
     pub notes: Vec<String>,
     /// The email addresses the run registered (on a live site: accounts to clean up).
+    #[serde(default)]
     pub registrations: Vec<String>,
     pub suites: Vec<SuiteReport>,
 }
@@ -74,6 +76,7 @@ pub struct StepReport {
     /// The last exchange, redacted.
     pub evidence: Option<Evidence>,
     /// What the harness did along the way (waits after a 429, …).
+    #[serde(default)]
     pub notes: Vec<String>,
     pub duration_ms: u64,
 }
