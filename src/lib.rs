@@ -9,6 +9,7 @@ pub mod app;
 pub mod backoff;
 pub mod checks;
 pub mod claims;
+pub mod contract;
 pub mod cli;
 pub mod credentials;
 pub mod http;
