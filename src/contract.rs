@@ -161,11 +161,15 @@ const E403: Answer = answer(
     "Invalid, expired or blacklisted token (ERR-403)",
 );
 const E429: Answer = answer(429, &["error-429"], "Too many requests (ERR-429)");
-const E500: Answer = answer(500, &["error-500"], "Server error with a report_id (ERR-500)");
+const E500: Answer = answer(
+    500,
+    &["error-500"],
+    "Server error with a report_id (ERR-500)",
+);
 
 const CUSTOMER_TOKEN: &str = "customer-token-envelope";
 
-use FieldType::{Integer, IntegerOrString, Object, String as Str};
+use FieldType::{IntegerOrString, Object, String as Str};
 
 const PROFILE_FIELDS: [Field; 7] = [
     opt("first_name", Str, "First name"),
@@ -232,7 +236,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: &REGISTER_BODY,
         query: &[],
         answers: &[
-            answer(200, &[CUSTOMER_TOKEN], "The new customer with auth_token and token"),
+            answer(
+                200,
+                &[CUSTOMER_TOKEN],
+                "The new customer with auth_token and token",
+            ),
             E400,
             E429,
             E500,
@@ -262,7 +270,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ],
         query: &[],
         answers: &[
-            answer(200, &[CUSTOMER_TOKEN], "The customer with auth_token and token"),
+            answer(
+                200,
+                &[CUSTOMER_TOKEN],
+                "The customer with auth_token and token",
+            ),
             answer(
                 400,
                 &[VALIDATION],
@@ -324,7 +336,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: &[
             answer(200, &[CUSTOMER_TOKEN], "The customer with a token"),
             E400,
-            answer(404, &["error-app"], "The provider's token is not recognised"),
+            answer(
+                404,
+                &["error-app"],
+                "The provider's token is not recognised",
+            ),
             E429,
             E500,
         ],
@@ -346,11 +362,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
                 "Validation failure, or passwordless login disabled for the site (ERR-APP)",
             ),
             answer(404, &["error-app"], "No customer with this email"),
-            answer(
-                429,
-                &["error-429"],
-                "Throttled per email, with Retry-After",
-            ),
+            answer(429, &["error-429"], "Throttled per email, with Retry-After"),
             E500,
         ],
     },
@@ -391,7 +403,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: &[],
         query: &[],
         answers: &[
-            answer(200, &[CUSTOMER_TOKEN], "The customer with the token it was called with"),
+            answer(
+                200,
+                &[CUSTOMER_TOKEN],
+                "The customer with the token it was called with",
+            ),
             E400,
             E401,
             E403,
@@ -416,7 +432,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: &[],
         query: &[],
         answers: &[
-            answer(200, &[CUSTOMER_TOKEN], "The customer with the token it was called with"),
+            answer(
+                200,
+                &[CUSTOMER_TOKEN],
+                "The customer with the token it was called with",
+            ),
             E400,
             E401,
             E403,
@@ -434,7 +454,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: &UPDATE_BODY,
         query: &[],
         answers: &[
-            answer(200, &[CUSTOMER_TOKEN], "The updated customer with a fresh token"),
+            answer(
+                200,
+                &[CUSTOMER_TOKEN],
+                "The updated customer with a fresh token",
+            ),
             E400,
             E401,
             E403,
@@ -552,7 +576,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: &[
             answer(200, &["plan-envelope"], "The plan"),
             answer(400, &[VALIDATION], "plan_id (or site_id) missing"),
-            answer(404, &["error-app"], "Plan not found (unknown, or of another site)"),
+            answer(
+                404,
+                &["error-app"],
+                "Plan not found (unknown, or of another site)",
+            ),
             E429,
             E500,
         ],
@@ -564,12 +592,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
         summary: "One plan by plan_id (query or body)",
         auth: false,
         claims: &["PLAN"],
-        body: &[opt("plan_id", IntegerOrString, "The plan's id, when not in the query")],
+        body: &[opt(
+            "plan_id",
+            IntegerOrString,
+            "The plan's id, when not in the query",
+        )],
         query: &[opt("plan_id", IntegerOrString, "The plan's id")],
         answers: &[
             answer(200, &["plan-envelope"], "The plan"),
             answer(400, &[VALIDATION], "plan_id (or site_id) missing"),
-            answer(404, &["error-app"], "Plan not found (unknown, or of another site)"),
+            answer(
+                404,
+                &["error-app"],
+                "Plan not found (unknown, or of another site)",
+            ),
             E429,
             E500,
         ],
@@ -584,7 +620,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: &[],
         query: &[],
         answers: &[
-            answer(200, &["plan-list-envelope"], "The matching plans (maybe none)"),
+            answer(
+                200,
+                &["plan-list-envelope"],
+                "The matching plans (maybe none)",
+            ),
             E400,
             E429,
             E500,
@@ -600,7 +640,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: &[],
         query: &[req("email", Str, "The email whose domain is matched")],
         answers: &[
-            answer(200, &["plan-list-envelope"], "The matching plans (maybe none)"),
+            answer(
+                200,
+                &["plan-list-envelope"],
+                "The matching plans (maybe none)",
+            ),
             E400,
             E429,
             E500,
@@ -736,11 +780,19 @@ mod tests {
     #[test]
     fn lookups_and_known_rows() {
         let register = find("post", "/auth/register").expect("register");
-        assert_eq!(register.schema_for(200), Some(&["customer-token-envelope"][..]));
+        assert_eq!(
+            register.schema_for(200),
+            Some(&["customer-token-envelope"][..])
+        );
         assert_eq!(register.schema_for(400), Some(&["error-validation"][..]));
         assert_eq!(register.schema_for(404), None);
         assert!(!register.auth);
-        assert!(register.body.iter().any(|f| f.name == "email" && f.required));
+        assert!(
+            register
+                .body
+                .iter()
+                .any(|f| f.name == "email" && f.required)
+        );
 
         let login = find("POST", "/auth/login/").expect("trailing slash ignored");
         assert_eq!(login.schema_for(404), Some(&["error-app"][..]));
