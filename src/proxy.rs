@@ -300,6 +300,8 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         .strip_prefix(API_PREFIX)
         .filter(|rest| rest.is_empty() || rest.starts_with('/'))
         .map(|rest| if rest.is_empty() { "/" } else { rest }.to_owned());
+    // For step names and reasons: the path as the redactor lets it through.
+    let shown_path = |redactor: &Redactor, p: &str| redactor.text(p);
 
     let body = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(bytes) => bytes,
@@ -388,7 +390,11 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
             evidence.status = Some(status.as_u16());
             evidence.response_headers = redact_headers(&state.redactor, &headers);
             evidence.response_body = body_evidence(&state.redactor, response_json.as_ref(), &bytes);
-            step.name = format!("#{seq} {method} {api_path} → {}", status.as_u16());
+            step.name = format!(
+                "#{seq} {method} {} → {}",
+                shown_path(&state.redactor, &api_path),
+                status.as_u16()
+            );
             match endpoint {
                 Some(endpoint) => {
                     step.checks = check_answer(
@@ -420,14 +426,18 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
                 None => {
                     step.outcome = StepOutcome::NotRun;
                     step.reason = Some(format!(
-                        "{method} {api_path} is not in the contract: the answer was not checked"
+                        "{method} {} is not in the contract: the answer was not checked",
+                        shown_path(&state.redactor, &api_path)
                     ));
                 }
             }
             answer(status, &headers, bytes)
         }
         Err(e) => {
-            step.name = format!("#{seq} {method} {api_path} → no answer");
+            step.name = format!(
+                "#{seq} {method} {} → no answer",
+                shown_path(&state.redactor, &api_path)
+            );
             step.outcome = StepOutcome::Errored;
             step.reason = Some(
                 state
