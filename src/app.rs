@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::{MockArgs, RunArgs};
+use crate::cli::{MockArgs, OpenapiArgs, ProxyArgs, RunArgs};
 use crate::credentials::Environment;
 use crate::http::{HttpClient, Timeouts};
 use crate::input::InputError;
@@ -394,4 +394,55 @@ pub async fn mock(args: MockArgs) -> Result<Exit, AppError> {
         .map_err(|e| AppError::environment(format!("cannot wait for Ctrl-C: {e}")))?;
     server.shutdown().await;
     Ok(Exit::Passed)
+}
+
+/// `pelcro-conformance openapi`: the OpenAPI 3.1 document, to stdout or `--output FILE`.
+pub async fn openapi(args: OpenapiArgs) -> Result<Exit, AppError> {
+    let document = crate::openapi::document().map_err(AppError::usage)?;
+    let text = serde_json::to_string_pretty(&document)
+        .map_err(|e| AppError::environment(format!("the document cannot be serialized: {e}")))?
+        + "\n";
+    match &args.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| {
+            AppError::environment(format!("{}: cannot be written: {e}", path.display()))
+        })?,
+        None => report::console::print(&text),
+    }
+    Ok(Exit::Passed)
+}
+
+/// `pelcro-conformance proxy`: a validating reverse proxy until Ctrl-C, then the report.
+pub async fn proxy(args: ProxyArgs) -> Result<Exit, AppError> {
+    use crate::proxy::{self, ProxyConfig, ProxyError};
+    let (profile, profile_source) = load_profile(args.profile.as_deref())?;
+    let to_app = |e: ProxyError| match e {
+        ProxyError::Usage(m) => AppError::usage(m),
+        ProxyError::Environment(m) => AppError::environment(m),
+    };
+    let mut config = ProxyConfig::new(args.upstream.clone()).map_err(to_app)?;
+    config.listen = args.listen;
+    config.profile = profile.clone();
+    config.profile_source = profile_source;
+    config.timeout = Duration::from_secs(args.timeout);
+    let handle = proxy::start(config).await.map_err(to_app)?;
+    report::console::print(&format!(
+        "Validating proxy listening on {base}\n  forwarding to: {upstream}\n  API:           {base}/api/v1/sdk\n  report:        {dir} (on Ctrl-C)\nPress Ctrl-C to stop.\n",
+        base = handle.base_url(),
+        upstream = args.upstream,
+        dir = args.report_dir.display(),
+    ));
+    let waited = tokio::signal::ctrl_c().await;
+    let report = handle.stop().await;
+    waited.map_err(|e| AppError::environment(format!("cannot wait for Ctrl-C: {e}")))?;
+    report::console::print(&report::console::render(&report, args.verbose));
+    let written =
+        proxy::write_report(&report, &args.report_dir, &profile).map_err(AppError::environment)?;
+    for path in written {
+        report::console::print(&format!("wrote {}\n", path.display()));
+    }
+    Ok(if report.passed() {
+        Exit::Passed
+    } else {
+        Exit::Failed
+    })
 }

@@ -21,6 +21,11 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Serve the Pelcro mock on its own until stopped (Ctrl-C).
     Mock(MockArgs),
+    /// Print (or write) an OpenAPI 3.1 document of the endpoints and schemas the harness checks.
+    Openapi(OpenapiArgs),
+    /// A validating reverse proxy: forwards every request to the upstream and checks each answer
+    /// under /api/v1/sdk against the contract; writes a report on Ctrl-C.
+    Proxy(ProxyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -105,4 +110,34 @@ pub struct MockArgs {
     /// Start with the virtual clock frozen: it moves only through POST /__control/clock/advance.
     #[arg(long)]
     pub frozen_clock: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OpenapiArgs {
+    /// Write the document to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// The base URL requests are forwarded to (https://www.pelcro.com; plain http only to a
+    /// loopback address).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Write the report files into this folder when stopped.
+    #[arg(long, value_name = "DIR", default_value = "proxy-report")]
+    pub report_dir: PathBuf,
+    /// The site's settings (narrows the variant answers): a profile YAML file or a built-in name.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub profile: Option<String>,
+    /// Seconds to wait for the upstream's whole answer.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Show every exchange and check in the summary, not only failures.
+    #[arg(short, long)]
+    pub verbose: bool,
 }

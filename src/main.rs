@@ -17,6 +17,8 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => app::run(*args).await,
         Command::Mock(args) => app::mock(args).await,
+        Command::Openapi(args) => app::openapi(args).await,
+        Command::Proxy(args) => app::proxy(args).await,
     };
     let exit = match result {
         Ok(exit) => exit,

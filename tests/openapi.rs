@@ -1,0 +1,305 @@
+//! The OpenAPI document: complete, self-contained (every `$ref` resolves inside it), and its
+//! component schemas accept what the mock really answers.
+
+use std::process::Command;
+
+use jsonschema::{Draft, Registry};
+use pelcro_conformance::contract;
+use pelcro_conformance::mock::{MockConfig, MockServer};
+use pelcro_conformance::openapi;
+use serde_json::{Value, json};
+
+const DOC_URI: &str = "https://pelcro-conformance.local/openapi.json";
+
+fn document() -> Value {
+    openapi::document().expect("the document builds")
+}
+
+/// Every `$ref` string in a value, with the JSON Pointer where it sits.
+fn refs(value: &Value, at: String, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map {
+                if key == "$ref"
+                    && let Value::String(target) = item
+                {
+                    out.push((at.clone(), target.clone()));
+                } else {
+                    let escaped = key.replace('~', "~0").replace('/', "~1");
+                    refs(item, format!("{at}/{escaped}"), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                refs(item, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A validator for one component schema, compiled against the whole document as one resource.
+fn component_validator(doc: &Value, name: &str) -> jsonschema::Validator {
+    let registry = Registry::new()
+        .draft(Draft::Draft202012)
+        .extend([(DOC_URI, doc)])
+        .and_then(|b| b.prepare())
+        .expect("the document registers as a resource");
+    jsonschema::options()
+        .with_draft(Draft::Draft202012)
+        .with_registry(&registry)
+        .with_base_uri("https://pelcro-conformance.local/component-check.json")
+        .should_validate_formats(true)
+        .offline()
+        .build(&json!({ "$ref": format!("{DOC_URI}#/components/schemas/{name}") }))
+        .expect("the component compiles")
+}
+
+#[test]
+fn document_has_every_endpoint_and_operation() {
+    let doc = document();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+    assert!(doc["info"]["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_eq!(
+        doc["servers"][0]["url"],
+        "https://www.pelcro.com/api/v1/sdk"
+    );
+    let scheme = &doc["components"]["securitySchemes"][openapi::BEARER_SCHEME];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    assert_eq!(scheme["bearerFormat"], "JWT");
+
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut operations = 0;
+    for endpoint in contract::endpoints() {
+        let op = &paths[endpoint.path][endpoint.method.to_ascii_lowercase()];
+        assert!(op.is_object(), "{} missing", endpoint.label());
+        operations += 1;
+        assert_eq!(op["operationId"], endpoint.operation_id);
+        let params = op["parameters"].as_array().expect("parameters");
+        let site = params
+            .iter()
+            .find(|p| p["name"] == "site_id")
+            .unwrap_or_else(|| panic!("{}: no site_id", endpoint.label()));
+        assert_eq!(site["in"], "query");
+        assert_eq!(site["required"], true);
+        for field in endpoint.query {
+            assert!(
+                params.iter().any(|p| p["name"] == field.name),
+                "{}: query {}",
+                endpoint.label(),
+                field.name
+            );
+        }
+        if endpoint.auth {
+            assert_eq!(
+                op["security"],
+                json!([{ openapi::BEARER_SCHEME: [] }]),
+                "{}",
+                endpoint.label()
+            );
+        } else {
+            assert!(op.get("security").is_none(), "{}", endpoint.label());
+        }
+        if endpoint.body.is_empty() {
+            assert!(op.get("requestBody").is_none(), "{}", endpoint.label());
+        } else {
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            for field in endpoint.body {
+                assert!(
+                    schema["properties"][field.name].is_object(),
+                    "{}: body {}",
+                    endpoint.label(),
+                    field.name
+                );
+                let required = schema["required"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|n| n == field.name));
+                assert_eq!(
+                    required,
+                    field.required,
+                    "{} {}",
+                    endpoint.label(),
+                    field.name
+                );
+            }
+        }
+        let responses = op["responses"].as_object().expect("responses");
+        assert_eq!(
+            responses.len(),
+            endpoint.answers.len(),
+            "{}",
+            endpoint.label()
+        );
+        for answer in endpoint.answers {
+            let schema =
+                &responses[&answer.status.to_string()]["content"]["application/json"]["schema"];
+            let mut found = Vec::new();
+            refs(schema, String::new(), &mut found);
+            let named: Vec<String> = found.into_iter().map(|(_, r)| r).collect();
+            let expected: Vec<String> = answer
+                .schemas
+                .iter()
+                .map(|s| format!("#/components/schemas/{s}"))
+                .collect();
+            assert_eq!(named, expected, "{} {}", endpoint.label(), answer.status);
+        }
+    }
+    assert_eq!(operations, contract::endpoints().len());
+    let in_doc: usize = paths
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(in_doc, operations, "no operation outside the contract");
+
+    let login = &paths["/auth/login"]["post"]["responses"]["429"]["content"]["application/json"]["schema"]
+        ["anyOf"];
+    assert_eq!(login.as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn every_ref_resolves_inside_the_document() {
+    let doc = document();
+    let mut found = Vec::new();
+    refs(&doc, String::new(), &mut found);
+    assert!(found.len() > 60, "only {} refs", found.len());
+    for (at, target) in &found {
+        let pointer = target
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{at}: `{target}` points outside the document"));
+        assert!(
+            doc.pointer(pointer).is_some(),
+            "{at}: `{target}` does not resolve"
+        );
+    }
+    // Every schema file is a component, and nothing else is.
+    let components = doc["components"]["schemas"].as_object().unwrap();
+    let files = openapi::embedded_schemas().unwrap();
+    assert_eq!(components.len(), files.len());
+    for (name, _) in &files {
+        assert!(components.contains_key(name), "{name}");
+    }
+    // The $defs that other files point into are still there.
+    assert!(
+        doc.pointer("/components/schemas/geo-envelope/$defs/ip")
+            .is_some()
+    );
+    assert!(
+        doc.pointer("/components/schemas/customer/$defs/relation")
+            .is_some()
+    );
+}
+
+#[test]
+fn the_cli_prints_and_writes_the_same_document() {
+    let exe = env!("CARGO_BIN_EXE_pelcro-conformance");
+    let out = Command::new(exe).arg("openapi").output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(printed, document());
+
+    let dir = std::env::temp_dir().join(format!("pc-openapi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("openapi.json");
+    let out = Command::new(exe)
+        .args(["openapi", "--output"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(written, printed);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn components_validate_real_mock_answers() {
+    let doc = document();
+    let mock = MockServer::start(MockConfig::default())
+        .await
+        .expect("mock");
+    let api = format!("{}/api/v1/sdk", mock.base_url());
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        http.post(format!("{api}{path}?site_id=1"))
+            .json(&body)
+            .send()
+    };
+
+    let email = "openapi@example.com";
+    let register = post(
+        "/auth/register",
+        json!({"email": email, "password": "s3cret-pass"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(register.status(), 200);
+    let register: Value = register.json().await.unwrap();
+    let envelope = component_validator(&doc, "customer-token-envelope");
+    assert!(
+        envelope.is_valid(&register),
+        "{:?}",
+        envelope
+            .iter_errors(&register)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+
+    // The same component refuses what it must refuse: the schema is really applied.
+    let mut no_token = register.clone();
+    no_token["data"]["auth_token"] = Value::Null;
+    assert!(!envelope.is_valid(&no_token));
+    let mut bad_date = register.clone();
+    bad_date["data"]["created_at"] = json!("yesterday");
+    assert!(
+        !envelope.is_valid(&bad_date),
+        "nested refs (timestamp) apply"
+    );
+
+    let bad_login = post(
+        "/auth/login",
+        json!({"email": email, "password": "wrong-pass"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad_login.status(), 404);
+    let bad_login: Value = bad_login.json().await.unwrap();
+    assert!(component_validator(&doc, "error-app").is_valid(&bad_login));
+    assert!(!component_validator(&doc, "error-validation").is_valid(&bad_login));
+
+    let location: Value = http
+        .get(format!("{api}/location?site_id=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let location_schema = component_validator(&doc, "location-envelope");
+    assert!(location_schema.is_valid(&location), "{location}");
+    let mut bad_ip = location.clone();
+    bad_ip["data"]["ip"] = json!("not an ip");
+    assert!(
+        !location_schema.is_valid(&bad_ip),
+        "the cross-file $defs ref (geo-envelope/$defs/ip) applies"
+    );
+
+    let site: Value = http
+        .get(format!("{api}/site?site_id=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(component_validator(&doc, "site-envelope").is_valid(&site));
+    assert!(!component_validator(&doc, "plan-envelope").is_valid(&site));
+    mock.shutdown().await;
+}
