@@ -27,7 +27,7 @@ async fn mock() -> MockServer {
 }
 
 fn client(mock: &MockServer) -> PelcroClient {
-    PelcroClient::new(&mock.root_url().to_string(), mock.site_id()).expect("a client builds")
+    PelcroClient::new(mock.root_url(), mock.site_id()).expect("a client builds")
 }
 
 /// A sleeper that does not sleep: it records each wait and moves the mock's virtual clock by it,
@@ -87,7 +87,12 @@ async fn the_whole_journey() {
             &CustomerUpdate::new()
                 .first_name(Some("Ada"))
                 .last_name(Some("Lovelace"))
-                .metadata(json!({"plan": "gold"}).as_object().cloned().expect("object")),
+                .metadata(
+                    json!({"plan": "gold"})
+                        .as_object()
+                        .cloned()
+                        .expect("object"),
+                ),
         )
         .await
         .expect("update");
@@ -99,7 +104,11 @@ async fn the_whole_journey() {
         .await
         .expect("second update");
     let me = c.retrieve().await.expect("retrieve after update");
-    assert_eq!(me.first_name.as_deref(), Some("Ada"), "the update persisted");
+    assert_eq!(
+        me.first_name.as_deref(),
+        Some("Ada"),
+        "the update persisted"
+    );
     assert_eq!(me.last_name, None, "None cleared the last name");
     assert_eq!(me.metadata.get("plan"), Some(&json!("gold")));
 
@@ -114,7 +123,10 @@ async fn the_whole_journey() {
         other => panic!("the pre-refresh token must be refused, got {other:?}"),
     }
     assert!(!stale.has_token(), "a refused token is forgotten");
-    assert_eq!(c.retrieve().await.expect("the fresh token works").id, reg.id);
+    assert_eq!(
+        c.retrieve().await.expect("the fresh token works").id,
+        reg.id
+    );
 
     let out = c.logout().await.expect("logout");
     assert_eq!(out.id, reg.id);
@@ -175,9 +187,14 @@ async fn a_refused_token_is_dropped() {
         .expect("seed");
     let c = client(&mock);
     c.set_token(Some(seeded.token.clone()));
-    assert_eq!(c.retrieve().await.expect("a seeded token works").id, seeded.id);
+    assert_eq!(
+        c.retrieve().await.expect("a seeded token works").id,
+        seeded.id
+    );
     // Expired: past the site's 60-day lifetime on the mock's clock.
-    mock.advance_clock(secs(61 * 86_400)).await.expect("advance");
+    mock.advance_clock(secs(61 * 86_400))
+        .await
+        .expect("advance");
     match c.retrieve().await {
         Err(PelcroError::TokenRefused { message }) => assert!(message.contains("expired")),
         other => panic!("expected 403, got {other:?}"),
@@ -255,12 +272,10 @@ async fn persistent_429_gives_up_after_the_bounded_retries() {
         .await
         .expect("fault");
     let (sleeper, w) = virtual_sleeper(mock.handle());
-    let c = client(&mock)
-        .with_sleeper(sleeper)
-        .with_retry(RetryPolicy {
-            max_retries: 2,
-            ..RetryPolicy::default()
-        });
+    let c = client(&mock).with_sleeper(sleeper).with_retry(RetryPolicy {
+        max_retries: 2,
+        ..RetryPolicy::default()
+    });
     match c.login("any@example.com", PASSWORD).await {
         Err(PelcroError::RateLimited {
             retry_after,
@@ -347,11 +362,7 @@ async fn backoff_waits_retry_after_on_the_virtual_clock() {
         .expect("the client retries past the 429");
     assert_eq!(me.email, "backoff@example.com");
     assert!(c.has_token());
-    assert_eq!(
-        waits(&w),
-        vec![secs(2)],
-        "one wait, exactly Retry-After"
-    );
+    assert_eq!(waits(&w), vec![secs(2)], "one wait, exactly Retry-After");
     let log = logins(&mock).await;
     assert_eq!(log.len(), 2);
     assert!(
@@ -379,7 +390,7 @@ async fn backoff_really_sleeps_at_least_retry_after() {
         .expect("the client retries past the 429");
     let log = logins(&mock).await;
     assert_eq!(log.len(), 2);
-    let waited = log[1].received_ms - log[0].received_ms;
+    let waited = log[1].received_ms.saturating_sub(log[0].received_ms);
     assert!(
         waited >= 1000,
         "the retry came {waited} ms after the 429, less than Retry-After"
@@ -419,7 +430,19 @@ async fn site_id_and_bearer_are_sent_right() {
         ],
         "the bearer goes with authenticated calls only, and not after logout"
     );
+    let real_now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64;
+    assert!(
+        log.windows(2).all(|w| w[0].received_ms <= w[1].received_ms),
+        "received_ms grows: {log:?}"
+    );
     for r in &log {
+        assert!(
+            r.received_ms <= real_now_ms && r.received_ms + 60_000 > real_now_ms,
+            "received_ms is the real arrival time: {r:?}"
+        );
         assert_eq!(r.site_id, Some(mock.site_id()), "{r:?}");
         assert!(r.site_id_in_query(), "site_id in the query: {r:?}");
     }
@@ -468,10 +491,7 @@ async fn third_call_429_fourth_503_then_normal() {
     assert_eq!(log.len(), 5);
     assert!(log[3].at - log[2].at >= 2, "{log:?}");
     let rules = mock.faults().list().await.expect("rules");
-    assert_eq!(
-        rules.iter().map(|r| r.seen).collect::<Vec<_>>(),
-        vec![5, 5]
-    );
+    assert_eq!(rules.iter().map(|r| r.seen).collect::<Vec<_>>(), vec![5, 5]);
     c.login("script@example.com", PASSWORD)
         .await
         .expect("then normal");
@@ -484,7 +504,9 @@ async fn the_library_reads_back_one_time_tokens_and_resets() {
     let mock = mock().await;
     assert_eq!(mock.plan_ids(), [1001, 1002, 1003]);
     let alice = mock
-        .seed_customer_with(json!({"email": "a+b@example.com", "password": PASSWORD, "first_name": "A"}))
+        .seed_customer_with(
+            json!({"email": "a+b@example.com", "password": PASSWORD, "first_name": "A"}),
+        )
         .await
         .expect("seed");
     assert!(!format!("{alice:?}").contains(&alice.token));

@@ -28,8 +28,7 @@ use serde_json::{Map, Value};
 pub const API_ROOT: &str = "/api/v1/sdk";
 
 /// Sleeps for a duration: `tokio::time::sleep` by default; tests inject their own.
-pub type Sleeper =
-    Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// How 429 and 503 answers are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -468,7 +467,10 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
         return Some(Duration::from_secs(s));
     }
     let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 fn customer(data: Value) -> Result<Customer, PelcroError> {

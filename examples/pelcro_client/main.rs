@@ -70,13 +70,14 @@ async fn journey(base: &str, site: u64) -> Result<(), String> {
         .retrieve()
         .await
         .map_err(|e| format!("retrieve: {e}"))?;
-    println!(
-        "retrieved customer {}: first name {:?}",
-        c.id, c.first_name
-    );
+    println!("retrieved customer {}: first name {:?}", c.id, c.first_name);
 
     client
-        .update(&CustomerUpdate::new().first_name(Some("Ada")).language(Some("en")))
+        .update(
+            &CustomerUpdate::new()
+                .first_name(Some("Ada"))
+                .language(Some("en")),
+        )
         .await
         .map_err(|e| format!("update: {e}"))?;
     let c = client
@@ -108,10 +109,7 @@ async fn journey(base: &str, site: u64) -> Result<(), String> {
     }
 
     let kept = client.token();
-    client
-        .logout()
-        .await
-        .map_err(|e| format!("logout: {e}"))?;
+    client.logout().await.map_err(|e| format!("logout: {e}"))?;
     println!(
         "logged out; the client holds a token: {}",
         client.has_token()

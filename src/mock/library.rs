@@ -565,7 +565,9 @@ impl MockHandle {
         body: Option<Value>,
         ok: &[u16],
     ) -> Result<T, MockControlError> {
-        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -767,14 +769,17 @@ impl<'a> FaultBuilder<'a> {
 
     /// The rule as the control API's JSON.
     pub fn to_json(&self) -> Result<Value, MockControlError> {
-        let bad = |m: &str| Err(MockControlError::InvalidFault(format!("{}: {m}", self.path)));
+        let bad = |m: &str| {
+            Err(MockControlError::InvalidFault(format!(
+                "{}: {m}",
+                self.path
+            )))
+        };
         if self.nth == 0 {
             return bad("nth counts from 1");
         }
         let Some(fault) = &self.fault else {
-            return bad(
-                "no fault: call status, delay, drop_connection, not_json or server_error",
-            );
+            return bad("no fault: call status, delay, drop_connection, not_json or server_error");
         };
         if !self.headers.is_empty() && !matches!(fault, Fault::Status { .. }) {
             return bad(".header() applies to status faults only");

@@ -40,8 +40,8 @@ use tokio::task::JoinHandle;
 
 pub use hashing::HashCost;
 pub use library::{
-    ClockState, FaultBuilder, FaultControl, IdpProfile, MockControlError, MockHandle,
-    OneTimeToken, ReceivedRequest, ScriptedFault, SeededCustomer,
+    ClockState, FaultBuilder, FaultControl, IdpProfile, MockControlError, MockHandle, OneTimeToken,
+    ReceivedRequest, ScriptedFault, SeededCustomer,
 };
 
 use crate::mock::app::{App, Shared};
