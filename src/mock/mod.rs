@@ -18,6 +18,7 @@ mod faults;
 mod geo;
 mod handlers;
 mod hashing;
+pub mod library;
 mod lockout;
 mod plans;
 mod request;
@@ -38,6 +39,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use hashing::HashCost;
+pub use library::{
+    ClockState, FaultBuilder, FaultControl, IdpProfile, MockControlError, MockHandle, OneTimeToken,
+    ReceivedRequest, ScriptedFault, SeededCustomer,
+};
 
 use crate::mock::app::{App, Shared};
 use crate::mock::errors::ApiError;
@@ -76,6 +81,8 @@ pub struct MockServer {
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// The typed control API (`library`); `MockServer` derefs to it.
+    control: MockHandle,
 }
 
 impl MockServer {
@@ -97,6 +104,8 @@ impl MockServer {
         config.hash_cost.check().map_err(invalid)?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let control = MockHandle::new(format!("http://{addr}"), config.site_id)
+            .map_err(std::io::Error::other)?;
         let app: Shared = Arc::new(App {
             store: Mutex::new(store::Store::new(config.site_id, config.profile)),
             clock: if config.frozen_clock {
@@ -125,6 +134,7 @@ impl MockServer {
             addr,
             shutdown: Some(tx),
             task: Some(task),
+            control,
         })
     }
 

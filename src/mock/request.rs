@@ -182,7 +182,19 @@ pub struct RequestRecord {
     pub query: Option<String>,
     pub bearer: bool,
     pub site_id: Option<u64>,
+    /// The virtual time (unix seconds) when the request arrived.
     pub at: i64,
+    /// The real wall-clock time (unix milliseconds) when the request arrived, before any fault
+    /// delay: lets an SDK test check how long a client really waited between two calls.
+    pub received_ms: u64,
+}
+
+/// The real time in unix milliseconds (0 if the system clock is before 1970).
+fn real_now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 /// Buffers the body (refusing oversized ones with 400) and logs the request.
@@ -205,6 +217,7 @@ pub async fn intake(State(app): State<Shared>, req: Request, next: Next) -> Resp
         bearer: bearer_of(&parts.headers).is_some(),
         site_id: site_id_of(&query, &state),
         at: app.clock.now(),
+        received_ms: real_now_ms(),
     };
     {
         let mut log = app.requests();
