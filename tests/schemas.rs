@@ -161,6 +161,10 @@ fn violations(schema: &str, instance: &Value) -> Vec<SchemaViolation> {
 // ---------------------------------------------------------------------------------------------
 // The set as a whole
 
+/// Schemas of the harness's own outputs, not of Pelcro's answers: they cite no claims, and
+/// tests/reports.rs validates real reports against them.
+const HARNESS_SCHEMAS: &[&str] = &["run-report"];
+
 #[test]
 fn every_expected_schema_is_loaded() {
     for name in EXPECTED {
@@ -204,6 +208,9 @@ fn every_schema_file_declares_draft_id_and_cites_claims() {
             "{file}"
         );
         let description = schema["description"].as_str().unwrap_or_default();
+        if HARNESS_SCHEMAS.contains(&file.trim_end_matches(".json")) {
+            continue;
+        }
         assert!(
             description.contains("Claims: "),
             "{file}: the description cites no claim IDs"
@@ -279,7 +286,11 @@ fn every_schema_accepts_a_sample_from_the_documents() {
     for (schema, sample) in &samples {
         assert_valid(schema, sample);
     }
-    for name in set().names() {
+    for name in set()
+        .names()
+        .into_iter()
+        .filter(|n| !HARNESS_SCHEMAS.contains(&n.as_str()))
+    {
         assert!(
             samples.iter().any(|(s, _)| *s == name),
             "schema {name} has no valid sample in this test"
