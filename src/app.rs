@@ -1,18 +1,20 @@
 //! The commands, from parsed arguments to an exit code.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::{MockArgs, OpenapiArgs, ProxyArgs, RunArgs};
+use crate::cli::{DiffArgs, MockArgs, OpenapiArgs, ProxyArgs, RunArgs};
 use crate::credentials::Environment;
 use crate::http::{HttpClient, Timeouts};
 use crate::input::InputError;
 use crate::mock::{MockConfig, MockServer};
 use crate::profile::SiteProfile;
+use crate::report::progress::Progress;
 use crate::report::{self, REPORT_FORMAT_VERSION, RunReport};
 use crate::runner::{Politeness, RateCap, RunContext, run_all};
 use crate::schemas::SchemaSet;
+use crate::snapshot::{SnapshotMode, SnapshotStore};
 use crate::suite::Capability;
 use crate::suite::{self, LoadContext, LoadedSuite};
 use crate::target::{Target, TargetError, TargetSpec};
@@ -175,6 +177,7 @@ fn list(suites: &[LoadedSuite]) -> String {
 pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
     let spec = TargetSpec::parse(&args.target)?;
     let (profile, profile_source) = load_profile(args.profile.as_deref())?;
+    let profile_name = crate::snapshot::slug(&profile.name);
     let schemas = load_schemas(args.schemas.as_deref())?;
     let live = matches!(spec, TargetSpec::Url(_));
     let suites = load_suites(&args, &schemas, &profile, live)?;
@@ -207,6 +210,15 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         env,
         allow_lockout: args.allow_lockout,
         stop_on_ctrl_c: true,
+        show_progress: true,
+        snapshots: Some((
+            args.snapshots.join(&profile_name),
+            match (args.update_snapshots, args.accept_snapshots) {
+                (_, true) => SnapshotMode::Accept,
+                (true, false) => SnapshotMode::Update,
+                (false, false) => SnapshotMode::Check,
+            },
+        )),
         ca_certificates: match &args.ca_cert {
             Some(path) => crate::http::read_ca_certificates(path)?,
             None => Vec::new(),
@@ -225,8 +237,18 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
             total: Duration::from_secs(args.timeout),
         },
     };
+    let profile_for_reports = options.profile.clone();
     let outcome = execute(options, suites).await?;
-    report::console::print(&report::console::render(&outcome.report, args.verbose));
+    let colour = report::progress::use_colour();
+    report::console::print(&report::console::render_coloured(
+        &outcome.report,
+        args.verbose,
+        colour,
+    ));
+    let written = report::write_all(&outcome.report, &args.report_dir, &profile_for_reports)
+        .map_err(AppError::environment)?;
+    eprintln!("reports: {}", args.report_dir.display());
+    scan_outputs(&written, &outcome)?;
     if outcome.interrupted {
         return Err(AppError::environment(
             "the run was interrupted (Ctrl-C); the report holds what ran",
@@ -242,6 +264,39 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         Exit::Passed
     } else {
         Exit::Failed
+    })
+}
+
+/// The last defence: every file the run wrote is searched for every secret it saw. A find is a
+/// security bug in the harness; the run fails naming the file.
+fn scan_outputs(reports: &[PathBuf], outcome: &RunOutcome) -> Result<(), AppError> {
+    let mut files = reports.to_vec();
+    files.extend(
+        outcome
+            .snapshot_files
+            .iter()
+            .filter(|p| p.exists())
+            .cloned(),
+    );
+    let leaks = crate::leakscan::scan(&files, &outcome.secrets).map_err(AppError::environment)?;
+    if leaks.is_empty() {
+        return Ok(());
+    }
+    Err(AppError {
+        exit: Exit::Failed,
+        messages: leaks.iter().map(ToString::to_string).collect(),
+    })
+}
+
+/// `pelcro-conformance diff OLD NEW`: exit 1 when something newly fails, 2 on unreadable input.
+pub fn diff(args: DiffArgs) -> Result<Exit, AppError> {
+    let (text, newly_failing) =
+        report::diff::run_diff(&args.old, &args.new).map_err(AppError::usage)?;
+    report::console::print(&text);
+    Ok(if newly_failing {
+        Exit::Failed
+    } else {
+        Exit::Passed
     })
 }
 
@@ -264,6 +319,10 @@ pub struct RunOptions {
     pub ca_certificates: Vec<reqwest::Certificate>,
     /// Stop at the next step on Ctrl-C and report what ran (the command line sets it).
     pub stop_on_ctrl_c: bool,
+    /// Show suites as they finish (the command line sets it).
+    pub show_progress: bool,
+    /// Compare `snapshot: true` steps with stored snapshots: the folder and the mode.
+    pub snapshots: Option<(PathBuf, SnapshotMode)>,
 }
 
 impl RunOptions {
@@ -282,6 +341,8 @@ impl RunOptions {
             timeouts: Timeouts::default(),
             ca_certificates: Vec::new(),
             stop_on_ctrl_c: false,
+            show_progress: false,
+            snapshots: None,
         }
     }
 }
@@ -295,6 +356,8 @@ pub struct RunOutcome {
     pub secrets: Vec<String>,
     /// Ctrl-C stopped the run; the report holds what ran.
     pub interrupted: bool,
+    /// The snapshot files the run wrote (to scan for secrets with the reports).
+    pub snapshot_files: Vec<PathBuf>,
 }
 
 /// Runs suites against a target: the library entry point behind `pelcro-conformance run`.
@@ -324,6 +387,7 @@ pub async fn execute(
         .iter()
         .map(|c| c.name().to_string())
         .collect();
+    let suite_count = suites.len();
     let mut ctx = RunContext::new(
         target,
         http,
@@ -332,6 +396,10 @@ pub async fn execute(
         options.politeness,
     );
     ctx.env = Arc::new(options.env);
+    ctx.progress = options.show_progress.then(|| Progress::new(suite_count));
+    ctx.snapshots = options
+        .snapshots
+        .map(|(dir, mode)| SnapshotStore::new(dir, mode));
     let ctx = Arc::new(ctx);
     let watcher = options.stop_on_ctrl_c.then(|| {
         let ctx = Arc::clone(&ctx);
@@ -345,6 +413,9 @@ pub async fn execute(
     let suites_report = run_all(Arc::clone(&ctx), suites).await;
     if let Some(watcher) = watcher {
         watcher.abort();
+    }
+    if let Some(progress) = &ctx.progress {
+        progress.finish();
     }
     ctx.target.release(&ctx.http).await;
     let report = RunReport {
@@ -366,6 +437,7 @@ pub async fn execute(
         unreachable: ctx.target_was_unreachable(),
         secrets: ctx.redactor.secrets(),
         interrupted: ctx.was_interrupted(),
+        snapshot_files: ctx.snapshot_files(),
     })
 }
 

@@ -19,6 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the conformance suites against a target (the embedded mock by default).
     Run(Box<RunArgs>),
+    /// Compare two JSON reports of `run` (last night's and tonight's): what newly fails, what
+    /// was fixed, what changed in skips. Exit 1 when something newly fails.
+    Diff(DiffArgs),
     /// Serve the Pelcro mock on its own until stopped (Ctrl-C).
     Mock(MockArgs),
     /// Print (or write) an OpenAPI 3.1 document of the endpoints and schemas the harness checks.
@@ -57,6 +60,19 @@ pub struct RunArgs {
     /// List the selected suites and exit without running them.
     #[arg(long)]
     pub list: bool,
+    /// Write report.json, junit.xml, report.md and report.html into this folder.
+    #[arg(long, value_name = "DIR", default_value = "target/conformance")]
+    pub report_dir: PathBuf,
+    /// Where the stored snapshots of `snapshot: true` steps are (one folder per profile inside).
+    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    pub snapshots: PathBuf,
+    /// Write new and changed snapshots as pending `.snap.new` files (review them with
+    /// `cargo insta review`, or accept them all with --accept-snapshots) instead of failing.
+    #[arg(long, conflicts_with = "accept_snapshots")]
+    pub update_snapshots: bool,
+    /// Overwrite the stored snapshots with this run's responses.
+    #[arg(long)]
+    pub accept_snapshots: bool,
     /// Show every step and check, not only failures.
     #[arg(short, long)]
     pub verbose: bool,
@@ -88,6 +104,14 @@ pub struct RunArgs {
     /// Seconds to wait for a whole response.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), value_name = "SECONDS")]
     pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report.json.
+    pub old: PathBuf,
+    /// The later report.json.
+    pub new: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => app::run(*args).await,
         Command::Mock(args) => app::mock(args).await,
+        Command::Diff(args) => app::diff(args),
         Command::Openapi(args) => app::openapi(args).await,
         Command::Proxy(args) => app::proxy(args).await,
     };

@@ -275,17 +275,9 @@ impl Drop for ProxyHandle {
 pub fn write_report(
     report: &RunReport,
     dir: &Path,
-    _profile: &SiteProfile,
+    profile: &SiteProfile,
 ) -> Result<Vec<PathBuf>, String> {
-    // With the reports module merged: `return crate::report::write_all(report, dir, _profile);`
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("{}: cannot create the report folder: {e}", dir.display()))?;
-    let path = dir.join("report.json");
-    let text = serde_json::to_string_pretty(report)
-        .map_err(|e| format!("the report cannot be serialized: {e}"))?;
-    std::fs::write(&path, text + "\n")
-        .map_err(|e| format!("{}: cannot be written: {e}", path.display()))?;
-    Ok(vec![path])
+    crate::report::write_all(report, dir, profile)
 }
 
 /// The one handler: forward, hand back, check.

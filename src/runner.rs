@@ -14,9 +14,11 @@ use crate::credentials::Environment;
 use crate::http::{HttpClient, OutgoingRequest, Response, TransportError};
 use crate::profile::SiteProfile;
 use crate::redact::Redactor;
+use crate::report::progress::Progress;
 use crate::report::{StepOutcome, StepReport, SuiteOutcome, SuiteReport};
 use crate::schemas::SchemaSet;
-use crate::step::run_step;
+use crate::snapshot::SnapshotStore;
+use crate::step::{StepEnv, run_step};
 use crate::suite::{Capability, LoadedSuite, Suite};
 use crate::target::Target;
 use crate::template::{self, Scope, TemplateError};
@@ -38,6 +40,12 @@ pub struct RunContext {
     pub env: Arc<Environment>,
     limiter: RateLimiter,
     registrations: std::sync::Mutex<Vec<String>>,
+    /// Shows suites as they finish (the command line sets it).
+    pub progress: Option<Progress>,
+    /// Compares `snapshot: true` steps with their stored snapshots.
+    pub snapshots: Option<SnapshotStore>,
+    /// Snapshot files this run wrote (pending or accepted), to scan for secrets.
+    snapshot_files: std::sync::Mutex<Vec<std::path::PathBuf>>,
     /// Set on Ctrl-C: steps in flight finish, nothing new starts.
     interrupted: std::sync::atomic::AtomicBool,
     requests: AtomicUsize,
@@ -66,6 +74,9 @@ impl RunContext {
             limiter: RateLimiter::new(rate),
             registrations: std::sync::Mutex::new(Vec::new()),
             interrupted: std::sync::atomic::AtomicBool::new(false),
+            progress: None,
+            snapshots: None,
+            snapshot_files: std::sync::Mutex::new(Vec::new()),
             requests: AtomicUsize::new(0),
             unreachable: AtomicUsize::new(0),
         }
@@ -104,6 +115,22 @@ impl RunContext {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .extend(emails);
+    }
+
+    /// Remembers a snapshot file the run wrote.
+    pub fn wrote_snapshot(&self, path: std::path::PathBuf) {
+        self.snapshot_files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path);
+    }
+
+    /// The snapshot files this run wrote.
+    pub fn snapshot_files(&self) -> Vec<std::path::PathBuf> {
+        self.snapshot_files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Stops the run at the next step: what did not run is reported as interrupted.
@@ -272,6 +299,17 @@ async fn restore_target(ctx: &RunContext, suite: &Suite) {
 }
 
 async fn run_suite(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -> SuiteReport {
+    if let Some(progress) = &ctx.progress {
+        progress.suite_started(&loaded.suite.name);
+    }
+    let report = run_suite_steps(ctx, loaded, index).await;
+    if let Some(progress) = &ctx.progress {
+        progress.suite_finished(&report);
+    }
+    report
+}
+
+async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -> SuiteReport {
     let suite = &loaded.suite;
     let started = Instant::now();
     let mut report = SuiteReport {
@@ -378,7 +416,13 @@ async fn run_suite(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -> Suit
             report.reason.get_or_insert_with(|| INTERRUPTED.into());
             continue;
         }
-        let step_report = run_step(ctx, &step.value, &mut scope, &captured_names, owns_clock).await;
+        let env = StepEnv {
+            ctx,
+            suite_name: &suite.name,
+            captured_names: &captured_names,
+            owns_clock,
+        };
+        let step_report = run_step(&env, &step.value, &mut scope).await;
         if step_report.outcome != StepOutcome::Passed && report.reason.is_none() {
             report.outcome = SuiteOutcome::Failed;
             report.reason = Some(format!(

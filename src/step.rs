@@ -14,6 +14,7 @@ use crate::http::{Body, OutgoingRequest, Response, TransportError};
 use crate::redact::{Redactor, is_secret_key};
 use crate::report::{Evidence, StepOutcome, StepReport};
 use crate::runner::RunContext;
+use crate::snapshot::{self, SnapshotOutcome};
 use crate::suite::load::{MAX_REPEAT, parse_duration};
 use crate::suite::{RequestSpec, SiteIdPlacement, Step};
 use crate::template::{self, Scope, TemplateError};
@@ -42,14 +43,19 @@ impl Halt {
     }
 }
 
+/// What a step needs to know about its run and its suite.
+pub struct StepEnv<'a> {
+    pub ctx: &'a RunContext,
+    pub suite_name: &'a str,
+    /// Every name some step of the suite captures: a missing one means "not run", not an error.
+    pub captured_names: &'a BTreeSet<String>,
+    /// Only a suite that runs alone may move the clock every suite shares.
+    pub owns_clock: bool,
+}
+
 /// Runs one step and reports it.
-pub async fn run_step(
-    ctx: &RunContext,
-    step: &Step,
-    scope: &mut Scope,
-    captured_names: &BTreeSet<String>,
-    owns_clock: bool,
-) -> StepReport {
+pub async fn run_step(env: &StepEnv<'_>, step: &Step, scope: &mut Scope) -> StepReport {
+    let (ctx, captured_names) = (env.ctx, env.captured_names);
     let started = Instant::now();
     let mut report = StepReport {
         name: step.name.clone(),
@@ -63,18 +69,7 @@ pub async fn run_step(
     };
     let result = match (&step.advance_clock, &step.request) {
         (Some(advance), _) => advance_clock(ctx, advance, scope, captured_names).await,
-        (None, Some(request)) => {
-            send_and_check(
-                ctx,
-                step,
-                request,
-                scope,
-                captured_names,
-                owns_clock,
-                &mut report,
-            )
-            .await
-        }
+        (None, Some(request)) => send_and_check(env, step, request, scope, &mut report).await,
         (None, None) => Err(Halt::Errored("the step has nothing to do".into())),
     };
     match result {
@@ -136,14 +131,13 @@ async fn advance_clock(
 }
 
 async fn send_and_check(
-    ctx: &RunContext,
+    env: &StepEnv<'_>,
     step: &Step,
     spec: &RequestSpec,
     scope: &mut Scope,
-    captured: &BTreeSet<String>,
-    owns_clock: bool,
     report: &mut StepReport,
 ) -> Result<(), Halt> {
+    let (ctx, captured, owns_clock) = (env.ctx, env.captured_names, env.owns_clock);
     let repeat = match &step.repeat {
         None => 1,
         Some(value) => {
@@ -185,7 +179,11 @@ async fn send_and_check(
             result.expected = checks::brief_text(&ctx.redactor.text(&result.expected));
             result.actual = checks::brief_text(&ctx.redactor.text(&result.actual));
         }
-        report.evidence = Some(evidence(ctx, &request, Some(&response)));
+        let shown = evidence(ctx, &request, Some(&response));
+        if step.snapshot {
+            results.extend(compare_snapshot(ctx, env.suite_name, step, &shown, report));
+        }
+        report.evidence = Some(shown);
         let failed = results.iter().any(|r| !r.passed);
         report.checks = results;
         if failed {
@@ -505,6 +503,53 @@ fn capture(
         }
     }
     failures
+}
+
+/// Headers kept in snapshots: the ones the contract says something about.
+const SNAPSHOT_HEADERS: &[&str] = &["content-type", "retry-after"];
+
+/// Compares the (redacted, stabilized) response with its stored snapshot.
+fn compare_snapshot(
+    ctx: &RunContext,
+    suite_name: &str,
+    step: &Step,
+    shown: &Evidence,
+    report: &mut StepReport,
+) -> Option<CheckResult> {
+    let Some(store) = &ctx.snapshots else {
+        report
+            .notes
+            .push("snapshot not compared: snapshots are off for this run".into());
+        return None;
+    };
+    let value = snapshot::response_snapshot(
+        shown.status.unwrap_or_default(),
+        &shown.response_headers,
+        SNAPSHOT_HEADERS,
+        shown.response_body.as_ref(),
+    );
+    let outcome = store.check(suite_name, &step.name, &snapshot::stabilize(&value));
+    match &outcome {
+        SnapshotOutcome::New(path)
+        | SnapshotOutcome::Written(path)
+        | SnapshotOutcome::Changed { pending: path, .. } => {
+            ctx.wrote_snapshot(path.clone());
+            report
+                .notes
+                .push(format!("snapshot written: {}", path.display()));
+        }
+        SnapshotOutcome::Matched | SnapshotOutcome::Error(_) => {}
+    }
+    let path = store.path(suite_name, &step.name).display().to_string();
+    Some(CheckResult {
+        kind: CheckKind::Snapshot,
+        subject: path,
+        passed: outcome.failure(store.mode()).is_none(),
+        expected: "the stored snapshot".into(),
+        actual: outcome
+            .failure(store.mode())
+            .unwrap_or_else(|| "matches".into()),
+    })
 }
 
 /// The exchange as it may be shown: redacted at the source.

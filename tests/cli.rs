@@ -262,3 +262,56 @@ steps:
         "{out}"
     );
 }
+
+#[test]
+fn a_run_writes_four_reports_and_diff_tells_what_newly_fails() {
+    let suites = TempDir::new("diff-suites");
+    suites.write("s.yaml", GOOD_SUITE);
+    let (before, after) = (TempDir::new("diff-before"), TempDir::new("diff-after"));
+    let output = cli(&[
+        "run",
+        "--suites",
+        suites.path(),
+        "--report-dir",
+        before.path(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for file in ["report.json", "junit.xml", "report.md", "report.html"] {
+        assert!(before.0.join(file).exists(), "{file} was not written");
+    }
+    suites.write("s.yaml", GOOD_SUITE.replace("status: 401", "status: 200"));
+    let output = cli(&[
+        "run",
+        "--suites",
+        suites.path(),
+        "--report-dir",
+        after.path(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+
+    let old = before.0.join("report.json");
+    let new = after.0.join("report.json");
+    let worse = cli(&["diff", old.to_str().unwrap(), new.to_str().unwrap()]);
+    assert_eq!(
+        worse.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&worse),
+        stderr(&worse)
+    );
+    assert!(
+        stdout(&worse).contains("no token"),
+        "names the suite: {}",
+        stdout(&worse)
+    );
+    assert!(
+        stdout(&worse).contains("ERR-401"),
+        "names the claim: {}",
+        stdout(&worse)
+    );
+    let better = cli(&["diff", new.to_str().unwrap(), old.to_str().unwrap()]);
+    assert_eq!(better.status.code(), Some(0), "{}", stdout(&better));
+    let unreadable = cli(&["diff", old.to_str().unwrap(), "/no/such/report.json"]);
+    assert_eq!(unreadable.status.code(), Some(2));
+    assert!(stderr(&unreadable).contains("/no/such/report.json"));
+}

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use pelcro_conformance::app::load_profile;
 use pelcro_conformance::report::{SuiteOutcome, console};
+use pelcro_conformance::snapshot::SnapshotMode;
 use rstest::rstest;
 
 #[rstest]
@@ -21,7 +22,9 @@ async fn suite_passes_against_the_mock(
 ) {
     let (profile, _) = load_profile(Some(profile)).expect("the built-in profile loads");
     let suite = common::load_suite(&path, &profile);
-    let outcome = common::run_on_mock(vec![suite], profile).await;
+    // The stored snapshots of this profile are checked too: a changed response fails here.
+    let snapshots = Some((common::stored_snapshots(&profile), SnapshotMode::Check));
+    let outcome = common::run_on_mock_with_snapshots(vec![suite], profile, snapshots).await;
     let report = &outcome.report;
     assert_eq!(report.suites.len(), 1);
     let suite = &report.suites[0];

@@ -22,6 +22,8 @@ pub enum CheckKind {
     Json,
     Header,
     Jwt,
+    /// The response against its stored snapshot.
+    Snapshot,
 }
 
 impl CheckKind {
@@ -32,6 +34,7 @@ impl CheckKind {
             CheckKind::Json => "json",
             CheckKind::Header => "header",
             CheckKind::Jwt => "jwt",
+            CheckKind::Snapshot => "snapshot",
         }
     }
 }

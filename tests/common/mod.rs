@@ -48,12 +48,29 @@ fn load_source(source: &SuiteSource, profile: &SiteProfile) -> LoadedSuite {
 
 /// Runs suites in-process against a fresh embedded mock with `profile`.
 pub async fn run_on_mock(suites: Vec<LoadedSuite>, profile: SiteProfile) -> RunOutcome {
+    run_on_mock_with_snapshots(suites, profile, None).await
+}
+
+/// The repository's stored snapshots of a profile.
+pub fn stored_snapshots(profile: &SiteProfile) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("snapshots")
+        .join(pelcro_conformance::snapshot::slug(&profile.name))
+}
+
+/// Like `run_on_mock`, comparing `snapshot: true` steps as `snapshots` says.
+pub async fn run_on_mock_with_snapshots(
+    suites: Vec<LoadedSuite>,
+    profile: SiteProfile,
+    snapshots: Option<(PathBuf, pelcro_conformance::snapshot::SnapshotMode)>,
+) -> RunOutcome {
     let schemas = SchemaSet::embedded().expect("the built-in schemas load");
     let options = RunOptions {
         politeness: Politeness {
             jobs: 4,
             ..Politeness::default()
         },
+        snapshots,
         ..RunOptions::new(TargetSpec::Mock, profile, schemas)
     };
     match execute(options, suites).await {
