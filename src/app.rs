@@ -11,7 +11,7 @@ use crate::input::InputError;
 use crate::mock::{MockConfig, MockServer};
 use crate::profile::SiteProfile;
 use crate::report::progress::Progress;
-use crate::report::{self, REPORT_FORMAT_VERSION, RunReport};
+use crate::report::{self, REPORT_FORMAT_VERSION, RunReport, SuiteOutcome, SuiteReport};
 use crate::runner::{Politeness, RateCap, RunContext, run_all};
 use crate::schemas::SchemaSet;
 use crate::snapshot::{SnapshotMode, SnapshotStore};
@@ -255,10 +255,10 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         ));
     }
     if outcome.unreachable {
-        return Err(AppError::environment(format!(
-            "{}: no request reached the target",
-            outcome.report.target
-        )));
+        let reason = outcome.report.notes.first().cloned();
+        return Err(AppError::environment(reason.unwrap_or_else(|| {
+            format!("{}: no request reached the target", outcome.report.target)
+        })));
     }
     Ok(if outcome.report.passed() {
         Exit::Passed
@@ -286,6 +286,55 @@ fn scan_outputs(reports: &[PathBuf], outcome: &RunOutcome) -> Result<(), AppErro
         exit: Exit::Failed,
         messages: leaks.iter().map(ToString::to_string).collect(),
     })
+}
+
+/// The outcome of a run whose target could not be reached: every suite skipped with the reason.
+fn unreachable(
+    options: RunOptions,
+    suites: &[LoadedSuite],
+    started_at: String,
+    reason: String,
+) -> RunOutcome {
+    let target = match &options.target {
+        TargetSpec::Mock => "embedded mock".to_string(),
+        TargetSpec::Url(url) => url.to_string(),
+    };
+    let suites = suites
+        .iter()
+        .map(|loaded| SuiteReport {
+            name: loaded.suite.name.clone(),
+            file: loaded.file.clone(),
+            claims: loaded.suite.claims.clone(),
+            tags: loaded.suite.tags.clone(),
+            outcome: SuiteOutcome::Skipped,
+            reason: Some(format!(
+                "not run: the target could not be reached ({reason})"
+            )),
+            steps: Vec::new(),
+            duration_ms: 0,
+        })
+        .collect();
+    let report = RunReport {
+        format_version: REPORT_FORMAT_VERSION,
+        harness_version: env!("CARGO_PKG_VERSION").into(),
+        target,
+        site_id: options.site_id,
+        profile: options.profile.name.clone(),
+        profile_source: options.profile_source,
+        capabilities: Vec::new(),
+        started_at,
+        duration_ms: 0,
+        notes: vec![reason],
+        registrations: Vec::new(),
+        suites,
+    };
+    RunOutcome {
+        report,
+        unreachable: true,
+        secrets: Vec::new(),
+        interrupted: false,
+        snapshot_files: Vec::new(),
+    }
 }
 
 /// `pelcro-conformance diff OLD NEW`: exit 1 when something newly fails, 2 on unreadable input.
@@ -373,7 +422,14 @@ pub async fn execute(
     let started_at = crate::time::now_rfc3339();
     let clock = Instant::now();
     let mut target =
-        Target::connect(&options.target, &options.site_id, &options.profile, &http).await?;
+        match Target::connect(&options.target, &options.site_id, &options.profile, &http).await {
+            Ok(target) => target,
+            // Nothing can run, but a nightly job still wants a report that says why.
+            Err(TargetError::Unreachable(reason)) => {
+                return Ok(unreachable(options, &suites, started_at, reason));
+            }
+            Err(error) => return Err(error.into()),
+        };
     let mut notes = Vec::new();
     if options.allow_lockout && !target.has(Capability::Lockout) {
         target.capabilities.insert(Capability::Lockout);

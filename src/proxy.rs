@@ -377,7 +377,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         Ok((status, headers, bytes)) => {
             let response_json = serde_json::from_slice::<Value>(&bytes).ok();
             if let Some(json) = &response_json {
-                remember_json_secrets(&state.redactor, json);
+                state.redactor.add_secret_fields(json);
             }
             evidence.status = Some(status.as_u16());
             evidence.response_headers = redact_headers(&state.redactor, &headers);
@@ -643,26 +643,7 @@ fn remember_request_secrets(
         }
     }
     if let Some(body) = body {
-        remember_json_secrets(redactor, body);
-    }
-}
-
-/// Every string under a secret-named key (`password`, `auth_token`, `idp_token`, …).
-fn remember_json_secrets(redactor: &Redactor, value: &Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, item) in map {
-                if is_secret_key(key) {
-                    redactor.add_value(item);
-                } else {
-                    remember_json_secrets(redactor, item);
-                }
-            }
-        }
-        Value::Array(items) => items
-            .iter()
-            .for_each(|v| remember_json_secrets(redactor, v)),
-        _ => {}
+        redactor.add_secret_fields(body);
     }
 }
 

@@ -67,6 +67,24 @@ impl Redactor {
         }
     }
 
+    /// Remembers every string under a secret-named key (`password`, `auth_token`, `idp_token`, …)
+    /// anywhere inside a value, such as a request body.
+    pub fn add_secret_fields(&self, value: &Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map {
+                    if is_secret_key(key) {
+                        self.add_value(item);
+                    } else {
+                        self.add_secret_fields(item);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| self.add_secret_fields(item)),
+            _ => {}
+        }
+    }
+
     /// Every secret seen so far (for the after-run scan).
     pub fn secrets(&self) -> Vec<String> {
         self.secrets

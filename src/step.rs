@@ -351,25 +351,7 @@ fn remember_secrets(redactor: &Redactor, request: &OutgoingRequest, scope: &Scop
         }
     }
     if let Some(Body::Json(body)) = &request.body {
-        remember_secret_fields(redactor, body);
-    }
-}
-
-fn remember_secret_fields(redactor: &Redactor, value: &Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, item) in map {
-                if is_secret_key(key) {
-                    redactor.add_value(item);
-                } else {
-                    remember_secret_fields(redactor, item);
-                }
-            }
-        }
-        Value::Array(items) => items
-            .iter()
-            .for_each(|item| remember_secret_fields(redactor, item)),
-        _ => {}
+        redactor.add_secret_fields(body);
     }
 }
 

@@ -142,9 +142,10 @@ fn a_bad_profile_is_a_usage_error_with_its_place() {
 }
 
 #[test]
-fn an_unreachable_target_exits_3() {
+fn an_unreachable_target_exits_3_and_still_writes_the_reports() {
     // Port 9 (discard) on loopback: nothing listens there on a test machine.
-    let output = cli(&[
+    let reports = TempDir::new("unreachable");
+    let args = [
         "run",
         "--target",
         "http://127.0.0.1:9",
@@ -152,15 +153,26 @@ fn an_unreachable_target_exits_3() {
         "1",
         "--connect-timeout",
         "2",
-    ]);
-    assert_eq!(
-        output.status.code(),
-        Some(3),
-        "{}{}",
-        stdout(&output),
+        "--report-dir",
+    ];
+    let output = cli(&[&args[..], &[reports.path()]].concat());
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(3), "{out}{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("127.0.0.1:9"),
+        "{}",
         stderr(&output)
     );
-    assert!(stderr(&output).contains("127.0.0.1:9"));
+    assert!(
+        regex::Regex::new(r"(?m)^0 passed, 0 failed, [1-9][0-9]* skipped$")
+            .unwrap()
+            .is_match(&out),
+        "{out}"
+    );
+    // The nightly job still gets a report saying why nothing ran.
+    let markdown =
+        std::fs::read_to_string(reports.0.join("report.md")).expect("report.md is written");
+    assert!(markdown.contains("could not be reached"), "{markdown}");
 }
 
 #[test]

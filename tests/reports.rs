@@ -352,6 +352,17 @@ fn outside_code(md: &str) -> String {
 }
 
 #[test]
+fn markdown_and_html_show_the_notes_and_the_accounts_registered() {
+    let report = sample();
+    let markdown = markdown::render(&report, &SiteProfile::default());
+    let html = html::render(&report, &SiteProfile::default());
+    for text in [&markdown, &html] {
+        assert!(text.contains("a note for the reader"), "{text}");
+        assert!(text.contains("pc-1@conformance.example.com"), "{text}");
+    }
+}
+
+#[test]
 fn markdown_reflects_the_profile_variations() {
     let mut profile = SiteProfile {
         invalid_token_status: 401,

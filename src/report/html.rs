@@ -71,6 +71,21 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
         tally
     );
 
+    if !report.notes.is_empty() {
+        let _ = writeln!(out, "<h2>Notes</h2>\n<ul>");
+        for note in &report.notes {
+            let _ = writeln!(out, "<li>{}</li>", esc(note));
+        }
+        let _ = writeln!(out, "</ul>");
+    }
+    if !report.registrations.is_empty() {
+        let _ = writeln!(out, "<h2>Accounts this run registered</h2>\n<ul>");
+        for email in &report.registrations {
+            let _ = writeln!(out, "<li><code>{}</code></li>", esc(email));
+        }
+        let _ = writeln!(out, "</ul>");
+    }
+
     let _ = writeln!(
         out,
         "<h2>Profile expectations</h2>\n<p>Where the documents allow two readings, profile <code>{}</code> expects:</p>\n<ul>",

@@ -65,6 +65,21 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
         tally
     );
 
+    if !report.notes.is_empty() {
+        let _ = writeln!(out, "## Notes\n");
+        for note in &report.notes {
+            let _ = writeln!(out, "- {}", text(note));
+        }
+        let _ = writeln!(out);
+    }
+    if !report.registrations.is_empty() {
+        let _ = writeln!(out, "## Accounts this run registered\n");
+        for email in &report.registrations {
+            let _ = writeln!(out, "- {}", code(email));
+        }
+        let _ = writeln!(out);
+    }
+
     let _ = writeln!(out, "## Profile expectations\n");
     let _ = writeln!(
         out,
