@@ -597,3 +597,141 @@ async fn control_calls_to_a_stopped_mock_are_errors_not_panics() {
         Err(pelcro_conformance::mock::MockControlError::Transport { .. })
     ));
 }
+
+/// The gate's other half: the example client's own traffic, routed through the validating proxy,
+/// is checked against the contract, and a deliberately wrong answer is reported.
+#[tokio::test]
+async fn the_proxy_validates_the_clients_traffic_and_reports_a_wrong_answer() {
+    use pelcro_conformance::proxy::{self, ProxyConfig};
+    use pelcro_conformance::report::SuiteOutcome;
+
+    let mock = mock().await;
+    let proxy = proxy::start(ProxyConfig::new(mock.root_url()).expect("a proxy config"))
+        .await
+        .expect("the proxy starts");
+    let c = PelcroClient::new(&proxy.base_url(), mock.site_id()).expect("a client builds");
+    c.register("proxied@example.com", PASSWORD)
+        .await
+        .expect("register");
+    c.login("proxied@example.com", PASSWORD)
+        .await
+        .expect("login");
+    c.retrieve().await.expect("retrieve");
+    c.logout().await.expect("logout");
+    let report = proxy.stop().await;
+    assert!(
+        report.passed(),
+        "{}",
+        pelcro_conformance::report::console::render(&report, true)
+    );
+    let checked: Vec<&str> = report
+        .suites
+        .iter()
+        .filter(|s| s.outcome == SuiteOutcome::Passed)
+        .map(|s| s.name.as_str())
+        .collect();
+    for endpoint in [
+        "POST /auth/register",
+        "POST /auth/login",
+        "POST /customer",
+        "POST /auth/logout",
+    ] {
+        assert!(
+            checked.iter().any(|name| name.contains(endpoint)),
+            "{endpoint} not checked: {checked:?}"
+        );
+    }
+
+    // Now the upstream answers the retrieve with a Customer whose id is not a number.
+    let proxy = proxy::start(ProxyConfig::new(mock.root_url()).expect("a proxy config"))
+        .await
+        .expect("the proxy starts");
+    let c = PelcroClient::new(&proxy.base_url(), mock.site_id()).expect("a client builds");
+    c.login("proxied@example.com", PASSWORD)
+        .await
+        .expect("login");
+    mock.faults()
+        .on("POST", "/customer")
+        .status(200)
+        .body(json!({"status": "success", "data": {"id": "not-a-number", "email": "proxied@example.com"}}))
+        .add()
+        .await
+        .expect("a fault");
+    let _ = c.retrieve().await;
+    let report = proxy.stop().await;
+    assert!(!report.passed());
+    let failed = report
+        .suites
+        .iter()
+        .find(|s| s.outcome == SuiteOutcome::Failed)
+        .expect("a failed endpoint");
+    assert!(failed.name.contains("POST /customer"), "{}", failed.name);
+    let check = failed
+        .steps
+        .iter()
+        .flat_map(|s| &s.checks)
+        .find(|c| !c.passed)
+        .expect("a failed check");
+    assert_eq!(check.kind.name(), "schema", "{check:?}");
+    assert!(
+        check
+            .actual
+            .contains("/data: \"email_confirm\" is a required property"),
+        "{}",
+        check.actual
+    );
+}
+
+#[tokio::test]
+async fn plans_can_be_seeded_and_are_served_and_authorized() {
+    let mock = mock().await;
+    let plan = mock
+        .seed_plan(1, json!({"nickname": "Publisher staff", "type": "membership", "domains": ["publisher.example"]}))
+        .await
+        .expect("a plan is seeded");
+    let id = plan["id"].as_u64().expect("an id");
+    assert!(
+        !mock.plan_ids().contains(&id),
+        "a new id after the built-in plans"
+    );
+    let http = reqwest::Client::new();
+    let served: serde_json::Value = http
+        .get(format!("{}/plan?site_id=1&plan_id={id}", mock.api_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(served["data"]["nickname"], "Publisher staff");
+    let authorized: serde_json::Value = http
+        .get(format!(
+            "{}/plan/domain/authorization?site_id=1&email=ada@publisher.example",
+            mock.api_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<u64> = authorized["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["id"].as_u64())
+        .collect();
+    assert_eq!(ids, [id]);
+
+    let bad = mock
+        .seed_plan(1, json!({"ip_addresses": ["not a range"]}))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status(), Some(400), "{bad}");
+    let taken = mock.seed_plan(1, json!({"id": id})).await.unwrap_err();
+    assert_eq!(taken.status(), Some(400), "{taken}");
+    assert_eq!(
+        mock.seed_plan(999, json!({})).await.unwrap_err().status(),
+        Some(404)
+    );
+}

@@ -25,6 +25,7 @@ pub fn router() -> Router<Shared> {
         .route("/clock/freeze", post(freeze))
         .route("/clock/unfreeze", post(unfreeze))
         .route("/sites/{site_id}", get(get_site).put(put_site))
+        .route("/sites/{site_id}/plans", post(add_plan))
         .route(
             "/faults",
             get(list_faults).post(add_faults).delete(clear_faults),
@@ -102,6 +103,41 @@ fn merge(base: &mut Value, patch: Value) {
         }
         (b, p) => *b = p,
     }
+}
+
+/// Adds a plan to a site: the body's fields over the defaults of `plans::custom`.
+async fn add_plan(State(app): State<Shared>, Path(site_id): Path<String>, body: Bytes) -> Res {
+    let id: u64 = site_id
+        .parse()
+        .map_err(|_| ApiError::field("site_id", "The site id must be a positive integer."))?;
+    let fields: Value = parse(&body)?;
+    let Value::Object(fields) = fields else {
+        return Err(ApiError::field(
+            "body",
+            "The body must be a JSON object of plan fields.",
+        ));
+    };
+    let mut store = app.store();
+    if !store.sites.contains_key(&id) {
+        return Err(ApiError::app(404, "Site not found"));
+    }
+    let next = store
+        .plans
+        .keys()
+        .filter(|p| **p / 1000 == id)
+        .max()
+        .map_or(id * 1000 + 1, |p| p + 1);
+    let plan = crate::mock::plans::custom(id, next, &fields).map_err(|problems| {
+        let (field, message) = problems.into_iter().next().unwrap_or_default();
+        ApiError::field(&field, message)
+    })?;
+    let plan_id = plan.json["id"].as_u64().unwrap_or(next);
+    if store.plans.contains_key(&plan_id) {
+        return Err(ApiError::field("id", "The id has already been taken."));
+    }
+    let json = plan.json.clone();
+    store.plans.insert(plan_id, plan);
+    Ok((axum::http::StatusCode::CREATED, Json(json)).into_response())
 }
 
 async fn put_site(State(app): State<Shared>, Path(site_id): Path<String>, body: Bytes) -> Res {

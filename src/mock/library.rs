@@ -393,6 +393,19 @@ impl MockHandle {
         self.call(Method::PUT, &path, Some(body), &[200]).await
     }
 
+    /// Adds a plan to site `site_id`: `fields` (any of the Plan resource's) over the defaults of
+    /// a free monthly `regular` plan; the id is the site's next unless `fields` gives one. Returns
+    /// the plan as the API will serve it.
+    pub async fn seed_plan(&self, site_id: u64, fields: Value) -> Result<Value, MockControlError> {
+        self.call(
+            Method::POST,
+            &format!("/__control/sites/{site_id}/plans"),
+            Some(fields),
+            &[201],
+        )
+        .await
+    }
+
     /// The settings of site `site_id`.
     pub async fn site(&self, site_id: u64) -> Result<SiteProfile, MockControlError> {
         self.call(
