@@ -147,7 +147,7 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
             out,
             "<tr><td class=\"{}\">{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
             outcome_css(suite.outcome),
-            suite_mark(suite.outcome),
+            suite.outcome.mark(),
             esc(&suite.name),
             esc(&suite.file),
             esc(&suite.claims.join(", ")),
@@ -188,7 +188,7 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
                     out,
                     "<h4>step <code>{}</code> — {}</h4>",
                     esc(&step.name),
-                    step_label(step.outcome)
+                    step.outcome.label()
                 );
                 if let Some(reason) = &step.reason {
                     let _ = writeln!(out, "<p>{}</p>", esc(reason));
@@ -231,28 +231,11 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
     out
 }
 
-fn suite_mark(outcome: SuiteOutcome) -> &'static str {
-    match outcome {
-        SuiteOutcome::Passed => "✅",
-        SuiteOutcome::Failed => "❌",
-        SuiteOutcome::Skipped => "⏭️",
-    }
-}
-
 fn outcome_css(outcome: SuiteOutcome) -> &'static str {
     match outcome {
         SuiteOutcome::Passed => "pass",
         SuiteOutcome::Failed => "fail",
         SuiteOutcome::Skipped => "skipped",
-    }
-}
-
-fn step_label(outcome: StepOutcome) -> &'static str {
-    match outcome {
-        StepOutcome::Passed => "passed",
-        StepOutcome::Failed => "failed",
-        StepOutcome::Errored => "error",
-        StepOutcome::NotRun => "not run",
     }
 }
 
@@ -287,7 +270,7 @@ fn suite_line(suite: &SuiteReport) -> String {
     format!(
         "<span class=\"{}\">{}</span> {} (<code>{}</code>): {state}",
         outcome_css(suite.outcome),
-        suite_mark(suite.outcome),
+        suite.outcome.mark(),
         esc(&suite.name),
         esc(&suite.file)
     )

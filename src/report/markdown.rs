@@ -128,7 +128,7 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} |",
-            suite_mark(suite.outcome),
+            suite.outcome.mark(),
             text(&suite.name),
             code(&suite.file),
             text(&suite.claims.join(", ")),
@@ -167,7 +167,7 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
                     out,
                     "#### step {} — {}\n",
                     code(&step.name),
-                    step_label(step.outcome)
+                    step.outcome.label()
                 );
                 if let Some(reason) = &step.reason {
                     let _ = writeln!(out, "{}\n", text(reason));
@@ -203,28 +203,11 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
     out
 }
 
-fn suite_mark(outcome: SuiteOutcome) -> &'static str {
-    match outcome {
-        SuiteOutcome::Passed => "✅",
-        SuiteOutcome::Failed => "❌",
-        SuiteOutcome::Skipped => "⏭️",
-    }
-}
-
-fn step_label(outcome: StepOutcome) -> &'static str {
-    match outcome {
-        StepOutcome::Passed => "passed",
-        StepOutcome::Failed => "failed",
-        StepOutcome::Errored => "error",
-        StepOutcome::NotRun => "not run",
-    }
-}
-
 /// One covering suite, in a claim's list.
 fn suite_line(suite: &SuiteReport) -> String {
     let mut line = format!(
         "{} suite {} ({}): ",
-        suite_mark(suite.outcome),
+        suite.outcome.mark(),
         text(&suite.name),
         code(&suite.file)
     );

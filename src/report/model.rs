@@ -40,6 +40,17 @@ pub enum SuiteOutcome {
     Skipped,
 }
 
+impl SuiteOutcome {
+    /// The mark the Markdown and HTML reports show.
+    pub fn mark(self) -> &'static str {
+        match self {
+            SuiteOutcome::Passed => "✅",
+            SuiteOutcome::Failed => "❌",
+            SuiteOutcome::Skipped => "⏭️",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SuiteReport {
     pub name: String,
@@ -63,6 +74,18 @@ pub enum StepOutcome {
     Errored,
     /// An earlier step did not provide what this one needs.
     NotRun,
+}
+
+impl StepOutcome {
+    /// The word the reports use.
+    pub fn label(self) -> &'static str {
+        match self {
+            StepOutcome::Passed => "passed",
+            StepOutcome::Failed => "failed",
+            StepOutcome::Errored => "error",
+            StepOutcome::NotRun => "not run",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
