@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::checks::Gate;
 use crate::cli::{DiffArgs, MockArgs, OpenapiArgs, ProxyArgs, RunArgs};
 use crate::credentials::Environment;
 use crate::http::{HttpClient, Timeouts};
@@ -219,6 +220,10 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
                 (false, false) => SnapshotMode::Check,
             },
         )),
+        gate: Gate {
+            strict: args.strict,
+            fail_on_snapshot_change: args.fail_on_snapshot_change,
+        },
         ca_certificates: match &args.ca_cert {
             Some(path) => crate::http::read_ca_certificates(path)?,
             None => Vec::new(),
@@ -326,6 +331,10 @@ fn unreachable(
         duration_ms: 0,
         notes: vec![reason],
         registrations: Vec::new(),
+        strict: options.gate.strict,
+        fail_on_snapshot_change: options.gate.fail_on_snapshot_change,
+        advisories: Vec::new(),
+        snapshot_changes: Vec::new(),
         suites,
     };
     RunOutcome {
@@ -372,6 +381,8 @@ pub struct RunOptions {
     pub show_progress: bool,
     /// Compare `snapshot: true` steps with stored snapshots: the folder and the mode.
     pub snapshots: Option<(PathBuf, SnapshotMode)>,
+    /// Which failed checks fail the run (`--strict`, `--fail-on-snapshot-change`).
+    pub gate: Gate,
 }
 
 impl RunOptions {
@@ -392,6 +403,7 @@ impl RunOptions {
             stop_on_ctrl_c: false,
             show_progress: false,
             snapshots: None,
+            gate: Gate::default(),
         }
     }
 }
@@ -452,6 +464,7 @@ pub async fn execute(
         options.politeness,
     );
     ctx.env = Arc::new(options.env);
+    ctx.gate = options.gate;
     ctx.progress = options.show_progress.then(|| Progress::new(suite_count));
     ctx.snapshots = options
         .snapshots
@@ -486,8 +499,14 @@ pub async fn execute(
         duration_ms: clock.elapsed().as_millis() as u64,
         notes,
         registrations: ctx.registrations(),
+        strict: options.gate.strict,
+        fail_on_snapshot_change: options.gate.fail_on_snapshot_change,
+        advisories: Vec::new(),
+        snapshot_changes: Vec::new(),
         suites: suites_report,
     };
+    let mut report = report;
+    report.collect_findings();
     Ok(RunOutcome {
         report,
         unreachable: ctx.target_was_unreachable(),

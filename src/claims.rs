@@ -300,3 +300,62 @@ pub const CLAIMS: &[Claim] = &[
 pub fn find(id: &str) -> Option<&'static Claim> {
     CLAIMS.iter().find(|c| c.id == id)
 }
+
+/// The Known-variations rows of `claims.md`: what a site profile may select instead of the guide.
+pub const KNOWN_VARIATIONS: &[(&str, &str, &str)] = &[
+    (
+        "invalid or expired token",
+        "403",
+        "401 \"Invalid or expired token\"; blacklisted stays 403 \"Authentication token has been blacklisted, please try again\"",
+    ),
+    (
+        "login lockout",
+        "400 `errors.email` \"Too many login attempts. Please try again later.\"",
+        "429",
+    ),
+    (
+        "token lifetime",
+        "60 days, site setting 1–365",
+        "older pages: 14 days",
+    ),
+];
+
+/// Every message text a claims.md row (or a Known-variations row) quotes. A suite may check a
+/// message for equality as documented only if it is one of these; any other wording is the mock's
+/// and belongs under `assume:`.
+pub const DOCUMENTED_MESSAGES: &[&str] = &[
+    "The email has already been taken.",
+    "Token not provided",
+    "Authentication token has expired, please try again",
+    "Invalid credentials! Please try again.",
+    "Too many login attempts. Please try again later.",
+    "Invalid or expired token",
+    "Authentication token has been blacklisted, please try again",
+];
+
+/// Whether claims.md quotes this message.
+pub fn is_documented_message(text: &str) -> bool {
+    DOCUMENTED_MESSAGES.contains(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_message_is_quoted_by_a_claim_or_a_variation() {
+        for message in DOCUMENTED_MESSAGES {
+            let quoted = format!("\"{message}\"");
+            let in_claims = CLAIMS
+                .iter()
+                .any(|c| c.text.contains(&quoted) || c.text.contains(message));
+            let in_variations = KNOWN_VARIATIONS
+                .iter()
+                .any(|(_, guide, public)| guide.contains(&quoted) || public.contains(&quoted));
+            assert!(
+                in_claims || in_variations,
+                "`{message}` is not quoted by claims.md"
+            );
+        }
+    }
+}

@@ -73,6 +73,16 @@ pub struct RunArgs {
     /// Overwrite the stored snapshots with this run's responses.
     #[arg(long)]
     pub accept_snapshots: bool,
+
+    /// Fail the run on failed assumptions too (checks of what the mock does where the documents
+    /// are silent); without it they are advisories.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Fail the run when a snapshot differs from its baseline (or has none); without it a change
+    /// is reported as drift.
+    #[arg(long)]
+    pub fail_on_snapshot_change: bool,
     /// Show every step and check, not only failures.
     #[arg(short, long)]
     pub verbose: bool,

@@ -168,6 +168,7 @@ const E500: Answer = answer(
 );
 
 const CUSTOMER_TOKEN: &str = "customer-token-envelope";
+const CUSTOMER: &str = "customer-envelope";
 
 use FieldType::{IntegerOrString, Object, String as Str};
 
@@ -405,8 +406,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: &[
             answer(
                 200,
-                &[CUSTOMER_TOKEN],
-                "The customer with the token it was called with",
+                &[CUSTOMER],
+                "The customer (the documents do not say whether a token comes with it)",
             ),
             E400,
             E401,
@@ -434,8 +435,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: &[
             answer(
                 200,
-                &[CUSTOMER_TOKEN],
-                "The customer with the token it was called with",
+                &[CUSTOMER],
+                "The customer (the documents do not say whether a token comes with it)",
             ),
             E400,
             E401,

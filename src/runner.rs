@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::backoff::RateLimiter;
+use crate::checks::Gate;
 use crate::credentials::Environment;
 use crate::http::{HttpClient, OutgoingRequest, Response, TransportError};
 use crate::profile::SiteProfile;
@@ -38,6 +39,9 @@ pub struct RunContext {
     pub max_wait: Duration,
     /// Where `{{ env.NAME }}` looks.
     pub env: Arc<Environment>,
+    /// Which failed checks fail their step: assumptions under `--strict`, snapshot changes under
+    /// `--fail-on-snapshot-change`.
+    pub gate: Gate,
     limiter: RateLimiter,
     registrations: std::sync::Mutex<Vec<String>>,
     /// Shows suites as they finish (the command line sets it).
@@ -71,6 +75,7 @@ impl RunContext {
             run_id: format!("{:06x}", fastrand::u32(..0xff_ffff)),
             max_wait: politeness.max_wait,
             env: Arc::new(Environment::process()),
+            gate: Gate::default(),
             limiter: RateLimiter::new(rate),
             registrations: std::sync::Mutex::new(Vec::new()),
             interrupted: std::sync::atomic::AtomicBool::new(false),

@@ -17,7 +17,7 @@ use jsonschema::{Draft, Registry, Validator};
 use serde_json::Value;
 
 /// The repository's `schemas/`, embedded at compile time.
-static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/schemas");
+pub static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/schemas");
 
 /// The base URI of a schema that has no `$id`: `BASE_URI` + file name.
 pub const BASE_URI: &str = "https://pelcro-conformance.local/schemas/";

@@ -32,6 +32,9 @@ use serde_json::{Map, Value};
 pub const SOURCE: &str = "pelcro-conformance";
 
 /// The message for a missing snapshot in `Check` mode.
+/// How a changed snapshot's message starts (reports tell changes from new baselines by it).
+pub const CHANGED_MESSAGE: &str = "the response differs from the stored snapshot";
+/// How a missing snapshot's message starts.
 pub const MISSING_MESSAGE: &str = "no stored snapshot; run with --update-snapshots";
 
 /// How the store treats new and changed snapshots.
@@ -70,7 +73,7 @@ impl SnapshotOutcome {
                 pending.display()
             )),
             (SnapshotOutcome::Changed { diff, pending }, SnapshotMode::Check) => Some(format!(
-                "the response differs from the stored snapshot (pending: {}):\n{diff}",
+                "{CHANGED_MESSAGE} (pending: {}):\n{diff}",
                 pending.display()
             )),
             _ => None,

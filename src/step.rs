@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::backoff::{self, WaitSource};
 use crate::checks::{
-    self, CheckKind, CheckResult, Expectations, JwtExpectations, matcher::Matcher,
+    self, CheckKind, CheckResult, Expectations, JwtExpectations, Level, matcher::Matcher,
 };
 use crate::http::{Body, OutgoingRequest, Response, TransportError};
 use crate::redact::{Redactor, is_secret_key};
@@ -16,7 +16,7 @@ use crate::report::{Evidence, StepOutcome, StepReport};
 use crate::runner::RunContext;
 use crate::snapshot::{self, SnapshotOutcome};
 use crate::suite::load::{MAX_REPEAT, parse_duration};
-use crate::suite::{RequestSpec, SiteIdPlacement, Step};
+use crate::suite::{Expect, RequestSpec, SiteIdPlacement, Step};
 use crate::template::{self, Scope, TemplateError};
 
 /// Why a step stopped before checking anything.
@@ -74,7 +74,7 @@ pub async fn run_step(env: &StepEnv<'_>, step: &Step, scope: &mut Scope) -> Step
     };
     match result {
         Ok(()) => {
-            if let Some(failed) = report.checks.iter().find(|c| !c.passed) {
+            if let Some(failed) = report.checks.iter().find(|c| c.fails(ctx.gate)) {
                 report.outcome = StepOutcome::Failed;
                 let attempt = if step.repeat.is_some() {
                     format!(" (attempt {})", report.attempts)
@@ -153,17 +153,28 @@ async fn send_and_check(
                 })?
         }
     };
+    let mut advisories: Vec<CheckResult> = Vec::new();
     for attempt in 1..=repeat {
         scope.set("repeat_index", Value::from(attempt));
         report.attempts = attempt;
         let request =
             build_request(ctx, spec, scope).map_err(|e| Halt::from_template(e, captured))?;
         remember_secrets(&ctx.redactor, &request, scope);
-        let expectations = render_expectations(step, scope).map_err(|e| match e {
-            RenderError::Template(e) => Halt::from_template(e, captured),
-            RenderError::Invalid(message) => Halt::Errored(message),
-        })?;
-        let expects_429 = expectations.status.contains(&429);
+        let render = |expect: &Expect, scope: &mut Scope| {
+            render_expectations(expect, scope).map_err(|e| match e {
+                RenderError::Template(e) => Halt::from_template(e, captured),
+                RenderError::Invalid(message) => Halt::Errored(message),
+            })
+        };
+        let expectations = render(&step.expect, scope)?;
+        let assumptions = match &step.assume {
+            Some(assume) => Some(render(assume, scope)?),
+            None => None,
+        };
+        let expects_429 = expectations.status.contains(&429)
+            || assumptions
+                .as_ref()
+                .is_some_and(|a| a.status.contains(&429));
         let response = send_honouring_429(ctx, &request, expects_429, owns_clock, report).await;
         let response = match response {
             Ok(response) => response,
@@ -173,7 +184,23 @@ async fn send_and_check(
             }
         };
         let mut results = checks::evaluate(&expectations, &response, &ctx.schemas);
+        for result in &mut results {
+            result.level = documented_level(&step.expect, result);
+        }
+        if let (Some(assume), Some(assumptions)) = (&step.assume, &assumptions) {
+            for mut result in checks::evaluate(assumptions, &response, &ctx.schemas) {
+                result.level = Level::Assumed;
+                result.why = assume.why.clone();
+                results.push(result);
+            }
+        }
         results.extend(capture(step, &response, scope, &ctx.redactor));
+        if let Some(why) = &step.assumed {
+            for result in &mut results {
+                result.level = Level::Assumed;
+                result.why = Some(why.clone());
+            }
+        }
         for result in &mut results {
             // Redact whole, then shorten: the other order could leave half a secret behind.
             result.expected = checks::brief_text(&ctx.redactor.text(&result.expected));
@@ -184,12 +211,24 @@ async fn send_and_check(
             results.extend(compare_snapshot(ctx, env.suite_name, step, &shown, report));
         }
         report.evidence = Some(shown);
-        let failed = results.iter().any(|r| !r.passed);
+        let failed = results.iter().any(|r| r.fails(ctx.gate));
+        // An advisory of an earlier attempt stays on the record; the attempts go on, since a
+        // documented check of a later one (the N+1st login) may still fail.
+        for earlier in report.checks.drain(..) {
+            if !earlier.passed && !advisories.iter().any(|a| same_check(a, &earlier)) {
+                advisories.push(earlier);
+            }
+        }
         report.checks = results;
         if failed {
             break;
         }
     }
+    let earlier: Vec<CheckResult> = advisories
+        .into_iter()
+        .filter(|a| !report.checks.iter().any(|r| same_check(a, r) && !r.passed))
+        .collect();
+    report.checks.extend(earlier);
     Ok(())
 }
 
@@ -366,8 +405,54 @@ impl From<TemplateError> for RenderError {
     }
 }
 
-fn render_expectations(step: &Step, scope: &mut Scope) -> Result<Expectations, RenderError> {
-    let expect = &step.expect;
+/// Two results of the same check (kind and subject), from different attempts.
+fn same_check(a: &CheckResult, b: &CheckResult) -> bool {
+    a.kind == b.kind && a.subject == b.subject
+}
+
+/// Profile fields that select a Known-variations row of claims.md.
+const VARIANT_FIELDS: &[&str] = &[
+    "profile.invalid_token_status",
+    "profile.lockout.status",
+    "profile.auth_token_ttl_days",
+];
+
+/// The level of a check of `expect:`: a variant when its expectation comes from a profile field
+/// that selects a Known-variations row, else documented.
+fn documented_level(expect: &Expect, result: &CheckResult) -> Level {
+    let pointer_of = |key: &String| checks::to_pointer(key);
+    let raw: Option<&Value> = match result.kind {
+        CheckKind::Status => expect.status.as_ref(),
+        CheckKind::Json => expect
+            .json
+            .iter()
+            .find(|(key, _)| pointer_of(key) == result.subject)
+            .map(|(_, spec)| spec),
+        CheckKind::Header => expect
+            .headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(&result.subject))
+            .map(|(_, spec)| spec),
+        CheckKind::Jwt => expect.jwt.as_ref().and_then(|jwt| {
+            let part = result.subject.rsplit(' ').next().unwrap_or_default();
+            match part {
+                "ttl" => jwt.ttl_days.as_ref(),
+                _ => part
+                    .strip_prefix("header.")
+                    .map_or_else(|| jwt.claims.get(part), |field| jwt.header.get(field)),
+            }
+        }),
+        CheckKind::Schema | CheckKind::Snapshot => None,
+    };
+    let text = raw.map(Value::to_string).unwrap_or_default();
+    if VARIANT_FIELDS.iter().any(|field| text.contains(field)) {
+        Level::Variant
+    } else {
+        Level::Documented
+    }
+}
+
+fn render_expectations(expect: &Expect, scope: &mut Scope) -> Result<Expectations, RenderError> {
     let status = match &expect.status {
         None => Vec::new(),
         Some(value) => {
@@ -475,13 +560,13 @@ fn capture(
                 }
                 scope.set(name.clone(), value);
             }
-            _ => failures.push(CheckResult {
+            _ => failures.push(CheckResult::documented(
                 kind,
-                subject: from.to_string(),
-                passed: false,
-                expected: format!("a value to capture as `{name}`"),
-                actual: "absent or null".into(),
-            }),
+                from,
+                false,
+                format!("a value to capture as `{name}`"),
+                "absent or null",
+            )),
         }
     }
     failures
@@ -523,15 +608,16 @@ fn compare_snapshot(
         SnapshotOutcome::Matched | SnapshotOutcome::Error(_) => {}
     }
     let path = store.path(suite_name, &step.name).display().to_string();
-    Some(CheckResult {
-        kind: CheckKind::Snapshot,
-        subject: path,
-        passed: outcome.failure(store.mode()).is_none(),
-        expected: "the stored snapshot".into(),
-        actual: outcome
-            .failure(store.mode())
-            .unwrap_or_else(|| "matches".into()),
-    })
+    let failure = outcome.failure(store.mode());
+    let mut result = CheckResult::documented(
+        CheckKind::Snapshot,
+        path,
+        failure.is_none(),
+        "the stored snapshot",
+        failure.unwrap_or_else(|| "matches".into()),
+    );
+    result.level = Level::Baseline;
+    Some(result)
 }
 
 /// The exchange as it may be shown: redacted at the source.

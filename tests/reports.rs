@@ -46,13 +46,7 @@ fn check(
     expected: &str,
     actual: &str,
 ) -> CheckResult {
-    CheckResult {
-        kind,
-        subject: subject.into(),
-        passed,
-        expected: expected.into(),
-        actual: actual.into(),
-    }
+    CheckResult::documented(kind, subject, passed, expected, actual)
 }
 
 fn step(name: &str, outcome: StepOutcome, reason: Option<&str>) -> StepReport {
@@ -149,6 +143,7 @@ fn sample() -> RunReport {
         notes: vec!["a note for the reader".into()],
         registrations: vec!["pc-1@conformance.example.com".into()],
         suites: vec![passing, failing, skipped],
+        ..RunReport::default()
     }
 }
 

@@ -7,8 +7,9 @@ mod common;
 use common::TempDir;
 use common::proxy::{DeviatingTarget, Mutation, ProxyRequest, ProxyResponse};
 use pelcro_conformance::app::{RunOptions, execute, load_profile};
+use pelcro_conformance::checks::Gate;
 use pelcro_conformance::mock::MockConfig;
-use pelcro_conformance::report::{self, SuiteOutcome};
+use pelcro_conformance::report::{self, SnapshotChangeKind, SuiteOutcome};
 use pelcro_conformance::schemas::SchemaSet;
 use pelcro_conformance::snapshot::SnapshotMode;
 use pelcro_conformance::target::TargetSpec;
@@ -123,18 +124,45 @@ async fn a_changed_response_shows_as_a_diff_in_the_step_and_in_every_report() {
         renamed,
     )
     .await;
-    let options = RunOptions {
-        snapshots: Some((dir.0.clone(), SnapshotMode::Check)),
-        ..RunOptions::new(
-            TargetSpec::parse(&target.base_url).unwrap(),
-            profile.clone(),
-            SchemaSet::embedded().unwrap(),
-        )
+    let run = |gate: Gate| {
+        let options = RunOptions {
+            snapshots: Some((dir.0.clone(), SnapshotMode::Check)),
+            gate,
+            ..RunOptions::new(
+                TargetSpec::parse(&target.base_url).unwrap(),
+                profile.clone(),
+                SchemaSet::embedded().unwrap(),
+            )
+        };
+        async move {
+            execute(options, vec![common::suite_from_text(SITE_SUITE)])
+                .await
+                .unwrap_or_else(|e| panic!("{:?}", e.messages))
+                .report
+        }
     };
-    let report = execute(options, vec![common::suite_from_text(SITE_SUITE)])
-        .await
-        .unwrap_or_else(|e| panic!("{:?}", e.messages))
-        .report;
+    // By default a changed snapshot is drift: reported, not a failure of any claim.
+    let report = run(Gate::default()).await;
+    assert!(report.passed(), "a snapshot change alone does not fail");
+    assert_eq!(
+        report.snapshot_changes.len(),
+        1,
+        "{:?}",
+        report.snapshot_changes
+    );
+    let change = &report.snapshot_changes[0];
+    assert_eq!(change.kind, SnapshotChangeKind::Changed);
+    assert!(
+        change.message.contains("Renamed site"),
+        "{}",
+        change.message
+    );
+    // With --fail-on-snapshot-change it fails the step.
+    let report = run(Gate {
+        fail_on_snapshot_change: true,
+        ..Gate::default()
+    })
+    .await;
     let step = &report.suites[0].steps[0];
     assert!(!report.passed());
     let failed = step

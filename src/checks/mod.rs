@@ -3,6 +3,7 @@
 //! Each check family — status, schema, JSON values, headers, JWT — yields `CheckResult`s with what
 //! was expected and what came, so a failure reads without a debugger.
 
+pub mod level;
 pub mod matcher;
 
 use base64::Engine;
@@ -11,6 +12,7 @@ use serde_json::Value;
 
 use crate::http::Response;
 use crate::schemas::SchemaSet;
+pub use level::{Gate, Level};
 use matcher::Matcher;
 
 /// The families of checks, as reports name them.
@@ -48,6 +50,15 @@ pub struct CheckResult {
     pub passed: bool,
     pub expected: String,
     pub actual: String,
+    /// What the check rests on; only some levels may fail a claim (see [`Gate`]).
+    #[serde(default, skip_serializing_if = "Level::is_documented")]
+    pub level: Level,
+    /// For an assumed check: why it is only an assumption (the documents' silence it fills).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// For an assumed check: the claim its advisory is reported under, when not the suite's first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
 }
 
 impl CheckResult {
@@ -67,7 +78,48 @@ impl CheckResult {
             passed,
             expected: expected.into(),
             actual,
+            level: Level::Documented,
+            why: None,
+            claim: None,
         }
+    }
+
+    /// A documented check with its outcome already decided.
+    pub fn documented(
+        kind: CheckKind,
+        subject: impl Into<String>,
+        passed: bool,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> CheckResult {
+        let actual = actual.into();
+        CheckResult::new(
+            kind,
+            subject,
+            expected,
+            if passed { Ok(actual) } else { Err(actual) },
+        )
+    }
+
+    /// Whether this check failed in a way that fails its step under `gate`.
+    pub fn fails(&self, gate: Gate) -> bool {
+        !self.passed && gate.fails_on(self.level)
+    }
+
+    /// The check and how it went, in a sentence.
+    pub fn sentence(&self) -> String {
+        format!(
+            "{} {}: expected {}, got {}",
+            self.kind.name(),
+            self.subject,
+            self.expected,
+            self.actual
+        )
+    }
+
+    /// A failed assumed check that does not fail the step: an advisory.
+    pub fn is_advisory(&self, gate: Gate) -> bool {
+        !self.passed && self.level == Level::Assumed && !gate.fails_on(self.level)
     }
 }
 

@@ -71,10 +71,22 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
                 }
                 let mark = if check.passed {
                     "ok".to_string()
-                } else {
+                } else if check.fails(report.gate()) {
                     paint("\x1b[31m", "✗")
+                } else {
+                    paint("\x1b[33m", "!")
                 };
-                let _ = writeln!(out, "      {mark} {} {}", check.kind.name(), check.subject);
+                let level = if check.level.is_documented() {
+                    String::new()
+                } else {
+                    format!(" ({})", check.level.label())
+                };
+                let _ = writeln!(
+                    out,
+                    "      {mark} {} {}{level}",
+                    check.kind.name(),
+                    check.subject
+                );
                 let _ = writeln!(out, "          expected: {}", check.expected);
                 let _ = writeln!(out, "          actual:   {}", check.actual);
             }
@@ -94,13 +106,64 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
             }
         }
     }
+    render_findings(&mut out, report, &paint);
     let _ = writeln!(
         out,
         "\ntarget: {} · site {} · profile {} ({}) · {} ms",
         report.target, report.site_id, report.profile, report.profile_source, report.duration_ms
     );
+    let _ = writeln!(
+        out,
+        "{} · {}{}",
+        super::coverage::count(report.advisories.len(), "advisory", "advisories"),
+        super::coverage::count(
+            report.snapshot_changes.len(),
+            "snapshot change",
+            "snapshot changes"
+        ),
+        if report.strict { " · strict" } else { "" }
+    );
     let _ = writeln!(out, "{}", report.counts());
     out
+}
+
+/// The advisories (failed assumptions) and the snapshot changes, each in a section of its own.
+fn render_findings(out: &mut String, report: &RunReport, paint: &dyn Fn(&str, &str) -> String) {
+    if !report.advisories.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} where the documents are silent (not failures; --strict fails them):",
+            paint("\x1b[33m", "Advisories")
+        );
+        for advisory in &report.advisories {
+            let _ = writeln!(
+                out,
+                "  ! [{}] {} / {}: {}",
+                advisory.claim, advisory.suite, advisory.step, advisory.message
+            );
+            if let Some(why) = &advisory.why {
+                let _ = writeln!(out, "      assumed because: {why}");
+            }
+        }
+    }
+    if !report.snapshot_changes.is_empty() {
+        let failing = if report.fail_on_snapshot_change {
+            "failing the run: --fail-on-snapshot-change"
+        } else {
+            "drift, not failures; --fail-on-snapshot-change fails them"
+        };
+        let _ = writeln!(out, "\n{} ({failing}):", paint("\x1b[33m", "Snapshots"));
+        for change in &report.snapshot_changes {
+            let first_line = change.message.lines().next().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  ~ {} / {}: {}: {first_line}",
+                change.suite,
+                change.step,
+                change.kind.label()
+            );
+        }
+    }
 }
 
 /// Prints to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.

@@ -9,7 +9,9 @@
 
 use crate::claims::{CLAIMS, Claim};
 
-use super::{RunReport, SuiteOutcome, SuiteReport};
+use crate::checks::Level;
+
+use super::{Advisory, RunReport, SuiteOutcome, SuiteReport};
 
 /// A claim's status in one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -65,9 +67,37 @@ pub struct ClaimCoverage<'a> {
     pub claim: Option<&'static Claim>,
     pub status: ClaimStatus,
     pub suites: Vec<&'a SuiteReport>,
+    /// Failed assumptions reported under this claim (they do not fail it).
+    pub advisories: Vec<&'a Advisory>,
+    /// The levels of the checks that failed it (documented, variant; assumed under `--strict`).
+    pub failed_levels: Vec<Level>,
 }
 
 impl ClaimCoverage<'_> {
+    /// The status in words, with what failed or the advisories: `fail (documented)`,
+    /// `pass, with 2 advisories`.
+    pub fn verdict(&self) -> String {
+        match self.status {
+            ClaimStatus::Fail if !self.failed_levels.is_empty() => {
+                let levels: Vec<&str> = self.failed_levels.iter().map(|l| l.label()).collect();
+                format!("fail ({})", levels.join(", "))
+            }
+            ClaimStatus::Pass | ClaimStatus::PartlySkipped if !self.advisories.is_empty() => {
+                format!(
+                    "{}, with {} {}",
+                    self.status.label(),
+                    self.advisories.len(),
+                    if self.advisories.len() == 1 {
+                        "advisory"
+                    } else {
+                        "advisories"
+                    }
+                )
+            }
+            _ => self.status.label().to_string(),
+        }
+    }
+
     /// Why the claim has its status, in a sentence (skip reasons, "no suite names it").
     pub fn why(&self) -> String {
         match self.status {
@@ -125,6 +155,7 @@ pub fn status_of(suites: &[&SuiteReport]) -> ClaimStatus {
 /// Every claim of `claims::CLAIMS` in document order, then any ID a suite names that the
 /// documents lack (in order of first appearance).
 pub fn claims(report: &RunReport) -> Vec<ClaimCoverage<'_>> {
+    let coverage = |id: &str, claim, suites| claim_coverage(report, id, claim, suites);
     let covering = |id: &str| -> Vec<&SuiteReport> {
         report
             .suites
@@ -136,12 +167,7 @@ pub fn claims(report: &RunReport) -> Vec<ClaimCoverage<'_>> {
         .iter()
         .map(|claim| {
             let suites = covering(claim.id);
-            ClaimCoverage {
-                id: claim.id.to_string(),
-                claim: Some(claim),
-                status: status_of(&suites),
-                suites,
-            }
+            coverage(claim.id, Some(claim), suites)
         })
         .collect();
     let mut unknown: Vec<&str> = Vec::new();
@@ -154,14 +180,29 @@ pub fn claims(report: &RunReport) -> Vec<ClaimCoverage<'_>> {
     }
     for id in unknown {
         let suites = covering(id);
-        out.push(ClaimCoverage {
-            id: id.to_string(),
-            claim: None,
-            status: status_of(&suites),
-            suites,
-        });
+        out.push(coverage(id, None, suites));
     }
     out
+}
+
+fn claim_coverage<'a>(
+    report: &'a RunReport,
+    id: &str,
+    claim: Option<&'static Claim>,
+    suites: Vec<&'a SuiteReport>,
+) -> ClaimCoverage<'a> {
+    let gate = report.gate();
+    let mut failed_levels: Vec<Level> = suites.iter().flat_map(|s| s.failed_levels(gate)).collect();
+    failed_levels.sort_unstable();
+    failed_levels.dedup();
+    ClaimCoverage {
+        id: id.to_string(),
+        claim,
+        status: status_of(&suites),
+        suites,
+        advisories: report.advisories_of(id),
+        failed_levels,
+    }
 }
 
 /// How many claims have each status: (pass incl. partly skipped, fail, skipped, not covered).
@@ -306,6 +347,11 @@ pub fn variations(profile: &crate::profile::SiteProfile) -> Vec<Variation> {
             ),
         },
     ]
+}
+
+/// `1 advisory`, `3 advisories`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]

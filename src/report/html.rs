@@ -14,10 +14,64 @@ h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:1px solid #d0d7de;padding-b
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
 code{background:#f6f8fa;padding:0 .2em;border-radius:3px}pre{background:#f6f8fa;padding:.6rem;overflow:auto;white-space:pre-wrap;word-break:break-all}
-.pass{color:#1a7f37}.fail{color:#cf222e}.skipped,.partly{color:#9a6700}.uncovered{color:#6e7781}
+.pass{color:#1a7f37}.fail{color:#cf222e}.skipped,.partly,.advised{color:#9a6700}.uncovered{color:#6e7781}
 .verdict{font-size:1.1rem;font-weight:600}.claims td:first-child{white-space:nowrap}
 ul.suites{margin:.2rem 0;padding-left:1.2rem}details{margin:.4rem 0}summary{cursor:pointer}
 ";
+
+/// The advisories and the snapshot changes, each in a section of its own.
+fn findings(out: &mut String, report: &RunReport) {
+    if !report.advisories.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>Advisories</h2>\n<p>Checks of what the mock does where the documents are silent. The target differs there; this fails no claim{}.</p>\n<ul class=\"advisories\">",
+            if report.strict {
+                ""
+            } else {
+                " (<code>--strict</code> would fail it)"
+            }
+        );
+        for a in &report.advisories {
+            let why = a
+                .why
+                .as_deref()
+                .map(|w| format!("<br><small>assumed because: {}</small>", esc(w)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "<li>⚠️ <a href=\"#claim-{claim}\"><strong>{claim}</strong></a> · {} / <code>{}</code>: <code>{}</code>{why}</li>",
+                esc(&a.suite),
+                esc(&a.step),
+                esc(&a.message),
+                claim = esc(&a.claim),
+            );
+        }
+        let _ = writeln!(out, "</ul>");
+    }
+    if !report.snapshot_changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>Snapshot changes</h2>\n<p>Responses that differ from the target's accepted baseline, or have none yet: drift, {}.</p>\n<ul class=\"snapshots\">",
+            if report.fail_on_snapshot_change {
+                "failing this run (<code>--fail-on-snapshot-change</code>)"
+            } else {
+                "not a verdict"
+            }
+        );
+        for c in &report.snapshot_changes {
+            let _ = writeln!(
+                out,
+                "<li>{} / <code>{}</code>: <strong>{}</strong> (<code>{}</code>)<pre>{}</pre></li>",
+                esc(&c.suite),
+                esc(&c.step),
+                c.kind.label(),
+                esc(&c.file),
+                esc(&c.message)
+            );
+        }
+        let _ = writeln!(out, "</ul>");
+    }
+}
 
 /// The compliance report as a self-contained HTML document.
 pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
@@ -66,10 +120,17 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
     };
     let _ = writeln!(
         out,
-        "<p class=\"verdict {class}\">{verdict} — suites: {} · claims: {}</p>",
+        "<p class=\"verdict {class}\">{verdict} — suites: {} · claims: {} · {} · {}</p>",
         report.counts(),
-        tally
+        tally,
+        coverage::count(report.advisories.len(), "advisory", "advisories"),
+        coverage::count(
+            report.snapshot_changes.len(),
+            "snapshot change",
+            "snapshot changes"
+        ),
     );
+    findings(&mut out, report);
 
     if !report.notes.is_empty() {
         let _ = writeln!(out, "<h2>Notes</h2>\n<ul>");
@@ -129,9 +190,13 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
             let _ = writeln!(
                 out,
                 "<tr id=\"claim-{id}\"><td><strong>{id}</strong></td><td class=\"{}\">{} {}</td><td>{promise}</td><td>{suites}</td></tr>",
-                c.status.css(),
+                if c.advisories.is_empty() {
+                    c.status.css()
+                } else {
+                    "advised"
+                },
                 c.status.icon(),
-                c.status.label(),
+                esc(&c.verdict()),
                 id = esc(&c.id),
             );
         }

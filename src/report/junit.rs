@@ -93,6 +93,10 @@ fn test_suite(suite: &SuiteReport) -> TestSuite {
         case.set_classname(suite.name.as_str());
         case.set_time(Duration::from_millis(step.duration_ms));
         case.set_assertions(step.checks.len());
+        if step.outcome == StepOutcome::Passed && step.checks.iter().any(|c| !c.passed) {
+            // Advisories and snapshot drift do not fail the case; CI shows them as its output.
+            case.set_system_out(findings_text(step));
+        }
         ts.add_test_case(case);
     }
     ts
@@ -141,6 +145,27 @@ fn step_status(step: &StepReport) -> TestCaseStatus {
             status
         }
     }
+}
+
+/// The checks that failed without failing the step: advisories and snapshot drift.
+fn findings_text(step: &StepReport) -> String {
+    let mut out = String::new();
+    for check in step.checks.iter().filter(|c| !c.passed) {
+        let what = match check.level {
+            crate::checks::Level::Baseline => "snapshot change",
+            _ => "advisory",
+        };
+        let _ = writeln!(
+            out,
+            "{what} ({}): {}",
+            check.level.label(),
+            check.sentence()
+        );
+        if let Some(why) = &check.why {
+            let _ = writeln!(out, "    assumed because: {why}");
+        }
+    }
+    out
 }
 
 /// The failing checks, expected vs actual, then the redacted evidence.

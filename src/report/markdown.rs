@@ -16,6 +16,61 @@ use crate::profile::SiteProfile;
 use super::coverage::{self, ClaimStatus, evidence_text, human_duration};
 use super::{RunReport, StepOutcome, SuiteOutcome, SuiteReport};
 
+/// The advisories and the snapshot changes, each in a section of its own.
+fn findings(out: &mut String, report: &RunReport) {
+    if !report.advisories.is_empty() {
+        let _ = writeln!(out, "## Advisories\n");
+        let _ = writeln!(
+            out,
+            "Checks of what the mock does where the documents are silent. The target differs there; \
+             this is not a failure of any claim{}.\n",
+            if report.strict {
+                ""
+            } else {
+                " (`--strict` would fail it)"
+            }
+        );
+        for a in &report.advisories {
+            let _ = writeln!(
+                out,
+                "- ⚠️ **{}** · {} / {}: {}",
+                text(&a.claim),
+                text(&a.suite),
+                code(&a.step),
+                code(&a.message)
+            );
+            if let Some(why) = &a.why {
+                let _ = writeln!(out, "  - assumed because: {}", text(why));
+            }
+        }
+        let _ = writeln!(out);
+    }
+    if !report.snapshot_changes.is_empty() {
+        let _ = writeln!(out, "## Snapshot changes\n");
+        let _ = writeln!(
+            out,
+            "Responses that differ from the target's accepted baseline, or have none yet: drift, {}.\n",
+            if report.fail_on_snapshot_change {
+                "failing this run (`--fail-on-snapshot-change`)"
+            } else {
+                "not a verdict"
+            }
+        );
+        for c in &report.snapshot_changes {
+            let _ = writeln!(
+                out,
+                "- {} / {}: **{}** ({})",
+                text(&c.suite),
+                code(&c.step),
+                c.kind.label(),
+                code(&c.file)
+            );
+            let fence = fence_for(&c.message);
+            let _ = writeln!(out, "\n{fence}text\n{}\n{fence}\n", c.message);
+        }
+    }
+}
+
 /// The compliance report. `profile` is the profile the run applied (for the variations it chose).
 pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
     let claims = coverage::claims(report);
@@ -60,10 +115,17 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
     };
     let _ = writeln!(
         out,
-        "\n**{verdict}** — suites: {} · claims: {}\n",
+        "\n**{verdict}** — suites: {} · claims: {} · {} · {}\n",
         report.counts(),
-        tally
+        tally,
+        coverage::count(report.advisories.len(), "advisory", "advisories"),
+        coverage::count(
+            report.snapshot_changes.len(),
+            "snapshot change",
+            "snapshot changes"
+        ),
     );
+    findings(&mut out, report);
 
     if !report.notes.is_empty() {
         let _ = writeln!(out, "## Notes\n");
@@ -99,7 +161,7 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
                 "- {} **{}** — {}",
                 c.status.icon(),
                 text(&c.id),
-                c.status.label()
+                c.verdict()
             );
             match c.claim {
                 Some(claim) => {
@@ -175,7 +237,13 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
                 for check in step.checks.iter().filter(|c| !c.passed) {
                     let _ = writeln!(
                         out,
-                        "- ✗ {} {}: expected {}, actual {}",
+                        "- {} {} ({}) {}: expected {}, actual {}",
+                        if check.fails(report.gate()) {
+                            "✗"
+                        } else {
+                            "!"
+                        },
+                        check.level.label(),
                         check.kind.name(),
                         code(&check.subject),
                         code(&check.expected),

@@ -3,12 +3,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::checks::CheckResult;
+use crate::checks::{CheckKind, CheckResult, Gate, Level};
 
 /// Bumped when the JSON report's shape changes incompatibly.
 pub const REPORT_FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunReport {
     pub format_version: u32,
     pub harness_version: String,
@@ -29,7 +29,56 @@ pub struct RunReport {
     /// The email addresses the run registered (on a live site: accounts to clean up).
     #[serde(default)]
     pub registrations: Vec<String>,
+    /// `--strict`: failed assumptions failed their steps.
+    #[serde(default)]
+    pub strict: bool,
+    /// `--fail-on-snapshot-change`: snapshot changes failed their steps.
+    #[serde(default)]
+    pub fail_on_snapshot_change: bool,
+    /// Assumed checks that failed without failing the run (see [`RunReport::collect_findings`]).
+    #[serde(default)]
+    pub advisories: Vec<Advisory>,
+    /// Snapshots that differ from, or are missing in, the target's baselines.
+    #[serde(default)]
+    pub snapshot_changes: Vec<SnapshotChange>,
     pub suites: Vec<SuiteReport>,
+}
+
+/// A failed assumption: the target differs from the mock where the documents are silent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advisory {
+    pub claim: String,
+    pub suite: String,
+    pub step: String,
+    /// The check, what it expected and what came, in a sentence.
+    pub message: String,
+    /// Why it is only an assumption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+/// Whether a snapshot changed or had no baseline yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotChangeKind {
+    /// The response differs from the accepted baseline.
+    Changed,
+    /// No baseline yet: this run's response is pending as the new one.
+    New,
+    /// The snapshot could not be read or written.
+    Error,
+}
+
+/// A snapshot that is news: drift since the baseline, not a verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotChange {
+    pub suite: String,
+    pub step: String,
+    pub kind: SnapshotChangeKind,
+    /// The snapshot file.
+    pub file: String,
+    /// The diff or the reason.
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +206,96 @@ impl RunReport {
     /// Whether every suite that ran passed.
     pub fn passed(&self) -> bool {
         self.counts().failed == 0
+    }
+
+    /// The verdict rules this run applied.
+    pub fn gate(&self) -> Gate {
+        Gate {
+            strict: self.strict,
+            fail_on_snapshot_change: self.fail_on_snapshot_change,
+        }
+    }
+
+    /// Fills `advisories` and `snapshot_changes` from the suites' checks.
+    pub fn collect_findings(&mut self) {
+        let gate = self.gate();
+        let mut advisories = Vec::new();
+        let mut changes = Vec::new();
+        for suite in &self.suites {
+            for step in &suite.steps {
+                for check in step.checks.iter().filter(|c| !c.passed) {
+                    if check.is_advisory(gate) {
+                        advisories.push(Advisory {
+                            claim: check
+                                .claim
+                                .clone()
+                                .or_else(|| suite.claims.first().cloned())
+                                .unwrap_or_default(),
+                            suite: suite.name.clone(),
+                            step: step.name.clone(),
+                            message: check.sentence(),
+                            why: check.why.clone(),
+                        });
+                    } else if check.kind == CheckKind::Snapshot && check.level == Level::Baseline {
+                        changes.push(SnapshotChange {
+                            suite: suite.name.clone(),
+                            step: step.name.clone(),
+                            kind: SnapshotChangeKind::of(&check.actual),
+                            file: check.subject.clone(),
+                            message: check.actual.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        self.advisories = advisories;
+        self.snapshot_changes = changes;
+    }
+
+    /// The claims that have advisories, for "pass, with advisories".
+    pub fn advisories_of(&self, claim: &str) -> Vec<&Advisory> {
+        self.advisories
+            .iter()
+            .filter(|a| a.claim == claim)
+            .collect()
+    }
+}
+
+impl SuiteReport {
+    /// The levels of the checks that failed this suite's steps, sorted, for "what failed".
+    pub fn failed_levels(&self, gate: Gate) -> Vec<Level> {
+        let mut levels: Vec<Level> = self
+            .steps
+            .iter()
+            .flat_map(|s| s.checks.iter())
+            .filter(|c| c.fails(gate))
+            .map(|c| c.level)
+            .collect();
+        levels.sort_unstable();
+        levels.dedup();
+        levels
+    }
+}
+
+impl SnapshotChangeKind {
+    /// Told apart by the store's message: a missing baseline, or a difference.
+    fn of(message: &str) -> SnapshotChangeKind {
+        if message.starts_with(crate::snapshot::MISSING_MESSAGE) {
+            SnapshotChangeKind::New
+        } else if message.starts_with(crate::snapshot::CHANGED_MESSAGE) {
+            SnapshotChangeKind::Changed
+        } else {
+            SnapshotChangeKind::Error
+        }
+    }
+
+    /// The word the reports use.
+    pub fn label(self) -> &'static str {
+        match self {
+            SnapshotChangeKind::Changed => "changed since the baseline",
+            SnapshotChangeKind::New => "new baseline",
+            SnapshotChangeKind::Error => "snapshot error",
+        }
     }
 }
 

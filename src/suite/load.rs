@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 use serde_json::Value;
 
-use super::model::{Capability, RequestSpec, Step, Suite};
+use super::levels;
+use super::model::{Capability, Expect, RequestSpec, Step, Suite};
 use crate::checks::matcher;
 use crate::input::{self, InputError, locate};
 use crate::redact::is_secret_key;
@@ -375,7 +376,17 @@ impl Checker<'_> {
                 }
             }
         }
-        self.check_expect(line, step, defined)?;
+        self.check_expect(line, step, &step.expect, defined)?;
+        if let Some(assume) = &step.assume {
+            self.check_expect(line, step, assume, defined)?;
+        }
+        levels::check_step(self.suite, step).map_err(|problem| {
+            self.error(
+                line,
+                &problem.needle,
+                format!("step `{}`: {}", step.name, problem.message),
+            )
+        })?;
         for (name, from) in &step.capture {
             if from.as_str().is_none_or(str::is_empty) {
                 return Err(self.error(
@@ -395,13 +406,14 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// An `expect:` or `assume:` block: status and schema shapes, matchers, variable names.
     fn check_expect(
         &self,
         line: u64,
         step: &Step,
+        expect: &Expect,
         defined: &BTreeSet<String>,
     ) -> Result<(), InputError> {
-        let expect = &step.expect;
         if let Some(status) = &expect.status {
             let valid_code = |v: &Value| v.as_u64().is_some_and(|n| (100..=599).contains(&n));
             let ok = match status {

@@ -81,8 +81,17 @@ pub struct Step {
     /// response, and `{{ repeat_index }}` counts from 1.
     #[serde(default)]
     pub repeat: Option<Value>,
+    /// What the documents promise: a failure fails the suite's claims.
     #[serde(default)]
     pub expect: Expect,
+    /// What the mock does where the documents are silent (its `why` says which silence): a
+    /// failure is an advisory, failing the run only under `--strict`.
+    #[serde(default)]
+    pub assume: Option<Expect>,
+    /// Makes every check of this step an assumption, with why (a whole journey the documents do
+    /// not promise, such as a passwordless token being single-use).
+    #[serde(default)]
+    pub assumed: Option<String>,
     /// Variable name → where to take it from: a JSON Pointer (`/data/auth_token`), a dotted path
     /// (`data.auth_token`) or `header:NAME`.
     #[serde(default)]
@@ -151,6 +160,23 @@ pub struct Expect {
     /// Checks of a JWT found in the body; decoded, never verified.
     #[serde(default)]
     pub jwt: Option<JwtExpect>,
+    /// Only in `assume:`: the documents' silence this assumption fills, in one line.
+    #[serde(default)]
+    pub why: Option<String>,
+    /// Only in `assume:`: the claim an advisory is reported under (default: the suite's first).
+    #[serde(default)]
+    pub claim: Option<String>,
+}
+
+impl Expect {
+    /// Whether it asks for nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.status.is_none()
+            && self.schema.is_none()
+            && self.json.is_empty()
+            && self.headers.is_empty()
+            && self.jwt.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

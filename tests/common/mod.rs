@@ -58,7 +58,8 @@ pub fn stored_snapshots(profile: &SiteProfile) -> PathBuf {
         .join(pelcro_conformance::snapshot::slug(&profile.name))
 }
 
-/// Like `run_on_mock`, comparing `snapshot: true` steps as `snapshots` says.
+/// Like `run_on_mock`, comparing `snapshot: true` steps as `snapshots` says. The mock is held to
+/// its own choices: assumptions and snapshot changes fail here (`Gate::PINNED`).
 pub async fn run_on_mock_with_snapshots(
     suites: Vec<LoadedSuite>,
     profile: SiteProfile,
@@ -71,6 +72,7 @@ pub async fn run_on_mock_with_snapshots(
             ..Politeness::default()
         },
         snapshots,
+        gate: pelcro_conformance::checks::Gate::PINNED,
         ..RunOptions::new(TargetSpec::Mock, profile, schemas)
     };
     match execute(options, suites).await {
