@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::checks::Gate;
-use crate::cli::{DiffArgs, MockArgs, OpenapiArgs, ProxyArgs, RunArgs};
+use crate::cli::{ClaimsArgs, ClaimsFormat, DiffArgs, MockArgs, OpenapiArgs, ProxyArgs, RunArgs};
 use crate::credentials::Environment;
 use crate::http::{HttpClient, Timeouts};
 use crate::input::InputError;
@@ -344,6 +344,28 @@ fn unreachable(
         interrupted: false,
         snapshot_files: Vec::new(),
     }
+}
+
+/// `pelcro-conformance claims`: what stands behind each claim, counted from the suite files.
+pub fn claims(args: ClaimsArgs) -> Result<Exit, AppError> {
+    let schemas = SchemaSet::embedded().map_err(|e| AppError::usage(e.to_string()))?;
+    let sources = match &args.suites {
+        Some(dir) => suite::load::dir_sources(dir)?,
+        None => suite::load::embedded_sources(),
+    };
+    let profile = SiteProfile::default().to_json();
+    let ctx = LoadContext {
+        schemas: &schemas,
+        profile: &profile,
+        live: false,
+    };
+    let suites = suite::load::load_all(&sources, &ctx).map_err(AppError::inputs)?;
+    let rows = suite::census::census(&suites);
+    report::console::print(&match args.format {
+        ClaimsFormat::Text => suite::census::render_text(&rows),
+        ClaimsFormat::Json => suite::census::render_json(&rows),
+    });
+    Ok(Exit::Passed)
 }
 
 /// `pelcro-conformance diff OLD NEW`: exit 1 when something newly fails, 2 on unreadable input.

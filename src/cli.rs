@@ -26,6 +26,9 @@ pub enum Command {
     Mock(MockArgs),
     /// Print (or write) an OpenAPI 3.1 document of the endpoints and schemas the harness checks.
     Openapi(OpenapiArgs),
+    /// Every claim of claims.md with the suites behind it and how many of their checks are
+    /// documented, variant (a Known-variations row the profile selects) or assumed.
+    Claims(ClaimsArgs),
     /// A validating reverse proxy: forwards every request to the upstream and checks each answer
     /// under /api/v1/sdk against the contract; writes a report on Ctrl-C.
     Proxy(ProxyArgs),
@@ -114,6 +117,23 @@ pub struct RunArgs {
     /// Seconds to wait for a whole response.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), value_name = "SECONDS")]
     pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ClaimsArgs {
+    /// `text` (a table) or `json`.
+    #[arg(long, value_enum, default_value_t = ClaimsFormat::Text)]
+    pub format: ClaimsFormat,
+    /// Read suites from this folder instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub suites: Option<PathBuf>,
+}
+
+/// How `claims` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClaimsFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

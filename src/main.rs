@@ -18,6 +18,7 @@ async fn main() -> ExitCode {
         Command::Run(args) => app::run(*args).await,
         Command::Mock(args) => app::mock(args).await,
         Command::Diff(args) => app::diff(args),
+        Command::Claims(args) => app::claims(args),
         Command::Openapi(args) => app::openapi(args).await,
         Command::Proxy(args) => app::proxy(args).await,
     };

@@ -444,12 +444,18 @@ fn documented_level(expect: &Expect, result: &CheckResult) -> Level {
         }),
         CheckKind::Schema | CheckKind::Snapshot => None,
     };
-    let text = raw.map(Value::to_string).unwrap_or_default();
-    if VARIANT_FIELDS.iter().any(|field| text.contains(field)) {
+    if raw.is_some_and(is_variant_spec) {
         Level::Variant
     } else {
         Level::Documented
     }
+}
+
+/// Whether an expectation's spec takes its value from a profile field that selects a
+/// Known-variations row.
+pub fn is_variant_spec(spec: &Value) -> bool {
+    let text = spec.to_string();
+    VARIANT_FIELDS.iter().any(|field| text.contains(field))
 }
 
 fn render_expectations(expect: &Expect, scope: &mut Scope) -> Result<Expectations, RenderError> {

@@ -327,3 +327,142 @@ fn a_run_writes_four_reports_and_diff_tells_what_newly_fails() {
     assert_eq!(unreadable.status.code(), Some(2));
     assert!(stderr(&unreadable).contains("/no/such/report.json"));
 }
+
+#[test]
+fn the_claims_command_lists_every_claim_with_its_checks_by_level() {
+    let output = cli(&["claims"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.starts_with("claim "), "{out}");
+    for claim in pelcro_conformance::claims::CLAIMS {
+        assert!(
+            out.lines().any(|l| l.starts_with(claim.id)),
+            "{} missing",
+            claim.id
+        );
+    }
+    let output = cli(&["claims", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let claims = json["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), pelcro_conformance::claims::CLAIMS.len());
+    let bearer = claims.iter().find(|c| c["id"] == "TOKEN-BEARER").unwrap();
+    assert!(bearer["checks"]["documented"].as_u64().unwrap() > 0);
+    assert!(
+        bearer["checks"]["assumed"].as_u64().unwrap() > 0,
+        "the malformed-token wording is an assumption: {bearer}"
+    );
+    let bad = cli(&["claims", "--format", "yaml"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn the_main_run_has_no_advisory_and_no_snapshot_change_and_passes_strict() {
+    let dir = TempDir::new("strict-run");
+    let output = cli(&[
+        "run",
+        "--strict",
+        "--fail-on-snapshot-change",
+        "--report-dir",
+        dir.path(),
+    ]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
+    assert!(
+        out.contains("0 advisories · 0 snapshot changes · strict"),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.0.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["advisories"], serde_json::json!([]));
+    assert_eq!(report["snapshot_changes"], serde_json::json!([]));
+    assert_eq!(report["strict"], true);
+}
+
+const ASSUMING_SUITE: &str = "name: an assumption the mock breaks
+claims: [ERR-401]
+steps:
+  - name: without a token
+    request: { method: POST, path: /customer }
+    expect: { status: 401, schema: error-401 }
+    assume:
+      why: a made-up wording, to see an advisory
+      json: { /error/message: Please log in first }
+";
+
+#[test]
+fn a_failed_assumption_is_an_advisory_and_fails_only_under_strict() {
+    let dir = TempDir::new("advisory");
+    dir.write("suites/assume.yaml", ASSUMING_SUITE);
+    let suites = dir.0.join("suites");
+    let reports = dir.0.join("reports");
+    let args = |strict: bool| {
+        let mut args = vec![
+            "run".to_string(),
+            "--suites".into(),
+            suites.display().to_string(),
+            "--report-dir".into(),
+            reports.display().to_string(),
+        ];
+        if strict {
+            args.push("--strict".into());
+        }
+        args
+    };
+    let plain: Vec<String> = args(false);
+    let output = cli(&plain.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
+    assert!(out.contains("Advisories"), "{out}");
+    assert!(out.contains("assumed because: a made-up wording"), "{out}");
+    assert!(out.contains("1 advisory · 0 snapshot changes"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("report.json")).unwrap()).unwrap();
+    let advisory = &report["advisories"][0];
+    assert_eq!(advisory["claim"], "ERR-401");
+    assert_eq!(advisory["suite"], "an assumption the mock breaks");
+    assert_eq!(advisory["step"], "without a token");
+    assert!(
+        advisory["message"]
+            .as_str()
+            .unwrap()
+            .contains("Please log in first"),
+        "{advisory}"
+    );
+    let md = std::fs::read_to_string(reports.join("report.md")).unwrap();
+    assert!(md.contains("## Advisories"), "{md}");
+    assert!(md.contains("pass, with 1 advisory"), "{md}");
+    let html = std::fs::read_to_string(reports.join("report.html")).unwrap();
+    assert!(html.contains("<h2>Advisories</h2>"));
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert!(junit.contains("advisory (assumed)"), "{junit}");
+
+    let strict: Vec<String> = args(true);
+    let output = cli(&strict.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let md = std::fs::read_to_string(reports.join("report.md")).unwrap();
+    assert!(md.contains("fail (assumed)"), "{md}");
+}
+
+#[test]
+fn an_undocumented_wording_under_expect_is_refused_naming_the_place() {
+    let dir = TempDir::new("undocumented");
+    dir.write(
+        "s.yaml",
+        ASSUMING_SUITE
+            .replace(
+                "    assume:\n      why: a made-up wording, to see an advisory\n",
+                "",
+            )
+            .replace(
+                "expect: { status: 401, schema: error-401 }\n      json:",
+                "expect:\n      json:",
+            ),
+    );
+    let output = cli(&["run", "--suites", dir.path()]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("s.yaml:"), "{err}");
+    assert!(err.contains("is not quoted by claims.md"), "{err}");
+    assert!(err.contains("under `assume:`"), "{err}");
+}

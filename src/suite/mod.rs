@@ -1,5 +1,6 @@
 //! Suites: the file format, and loading with static checks.
 
+pub mod census;
 pub mod levels;
 pub mod load;
 mod model;
