@@ -108,13 +108,18 @@ impl CheckResult {
 
     /// The check and how it went, in a sentence.
     pub fn sentence(&self) -> String {
-        format!(
-            "{} {}: expected {}, got {}",
-            self.kind.name(),
-            self.subject,
-            self.expected,
-            self.actual
-        )
+        // A matcher's own message already says "expected …, got …".
+        if self.actual.starts_with("expected ") {
+            format!("{} {}: {}", self.kind.name(), self.subject, self.actual)
+        } else {
+            format!(
+                "{} {}: expected {}, got {}",
+                self.kind.name(),
+                self.subject,
+                self.expected,
+                self.actual
+            )
+        }
     }
 
     /// A failed assumed check that does not fail the step: an advisory.

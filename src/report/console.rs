@@ -34,7 +34,25 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
                 );
             }
             _ => {
-                let _ = writeln!(out, "  ({} ms)", suite.duration_ms);
+                let gate = report.gate();
+                let advisories = suite
+                    .steps
+                    .iter()
+                    .flat_map(|s| s.checks.iter())
+                    .filter(|c| c.is_advisory(gate))
+                    .count();
+                let advised = if advisories == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        " · {}",
+                        paint(
+                            "\x1b[33m",
+                            &super::coverage::count(advisories, "advisory", "advisories")
+                        )
+                    )
+                };
+                let _ = writeln!(out, "  ({} ms){advised}", suite.duration_ms);
             }
         }
         if suite.outcome == SuiteOutcome::Failed && suite.steps.is_empty() {
