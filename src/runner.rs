@@ -412,6 +412,8 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
     // Only a suite that runs alone may move the clock that every suite shares.
     let owns_clock =
         suite.requires.contains(&Capability::Clock) && ctx.target.has(Capability::Clock);
+    // Variables that steps passing with advisories failed to capture.
+    let mut gaps: BTreeSet<String> = BTreeSet::new();
     for step in &suite.steps {
         if ctx.was_interrupted() {
             report
@@ -427,8 +429,28 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
             captured_names: &captured_names,
             owns_clock,
         };
-        let step_report = run_step(&env, &step.value, &mut scope).await;
-        if step_report.outcome != StepOutcome::Passed && report.reason.is_none() {
+        let mut step_report = run_step(&env, &step.value, &mut scope).await;
+        if step_report.outcome == StepOutcome::Passed {
+            // A capture an assumption promised and the target did not give.
+            gaps.extend(
+                step.value
+                    .capture
+                    .keys()
+                    .filter(|name| !scope.has(name))
+                    .cloned(),
+            );
+        }
+        let rests_on_assumption = step_report.outcome == StepOutcome::NotRun
+            && gaps.iter().any(|gap| {
+                step_report.reason.as_deref() == Some(crate::step::not_run_reason(gap).as_str())
+            });
+        if rests_on_assumption {
+            // Not a failure: what it needs rested on an assumption that did not hold (an advisory).
+            step_report.notes.push(
+                "not run because an assumption of an earlier step did not hold (see its advisory)"
+                    .into(),
+            );
+        } else if step_report.outcome != StepOutcome::Passed && report.reason.is_none() {
             report.outcome = SuiteOutcome::Failed;
             report.reason = Some(format!(
                 "step `{}`: {}",

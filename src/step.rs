@@ -33,14 +33,16 @@ impl Halt {
             TemplateError::UnknownVariable(name)
                 if captured_names.contains(template::root_name(name)) =>
             {
-                Halt::NotRun(format!(
-                    "needs `{}`, which an earlier step did not capture",
-                    template::root_name(name)
-                ))
+                Halt::NotRun(not_run_reason(template::root_name(name)))
             }
             _ => Halt::Errored(error.to_string()),
         }
     }
+}
+
+/// Why a step did not run: the variable an earlier step did not capture.
+pub fn not_run_reason(variable: &str) -> String {
+    format!("needs `{variable}`, which an earlier step did not capture")
 }
 
 /// What a step needs to know about its run and its suite.

@@ -70,6 +70,11 @@ impl Scope {
         self.values.insert(name.into(), value);
     }
 
+    /// Whether a variable has been set (captured, or a suite variable).
+    pub fn has(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
     /// The value of a variable path such as `token`, `profile.lockout.attempts` or `env.HOME`.
     pub fn lookup(&mut self, path: &str) -> Result<Value, TemplateError> {
         let (head, rest) = match path.split_once('.') {

@@ -4,6 +4,7 @@
 mod common;
 
 use pelcro_conformance::app::{RunOptions, execute};
+use pelcro_conformance::checks::Gate;
 use pelcro_conformance::profile::SiteProfile;
 use pelcro_conformance::report::{RunReport, StepOutcome, SuiteOutcome, console};
 use pelcro_conformance::schemas::SchemaSet;
@@ -309,4 +310,49 @@ steps:
             .contains("allow_registration: false")
     );
     assert!(report.registrations.is_empty());
+}
+
+#[tokio::test]
+async fn a_step_resting_on_a_failed_assumption_is_not_run_without_failing_the_suite() {
+    let text = "name: assumption gap
+claims: [REG-OK]
+steps:
+  - name: register
+    request: { method: POST, path: /auth/register, json: { email: \"{{ fresh_email }}\", password: \"{{ fresh_password }}\" } }
+    expect: { status: 200 }
+  - name: an assumed capture
+    assumed: the documents do not promise this field
+    request: { method: GET, path: /site }
+    capture: { thing: /data/no_such_field }
+  - name: uses it
+    request: { method: GET, path: /plan, query: { plan_id: \"{{ thing }}\" } }
+    expect: { status: 200 }
+";
+    let run_with = |gate: Gate| {
+        let options = RunOptions {
+            gate,
+            ..RunOptions::new(
+                TargetSpec::Mock,
+                SiteProfile::default(),
+                SchemaSet::embedded().unwrap(),
+            )
+        };
+        async move { execute(options, vec![suite(text)]).await.unwrap().report }
+    };
+    let report = run_with(Gate::default()).await;
+    let s = &report.suites[0];
+    assert_eq!(s.outcome, SuiteOutcome::Passed, "{:?}", s.reason);
+    assert_eq!(s.steps[2].outcome, StepOutcome::NotRun);
+    assert!(
+        s.steps[2].notes[0].contains("assumption"),
+        "{:?}",
+        s.steps[2].notes
+    );
+    assert_eq!(report.advisories.len(), 1, "{:?}", report.advisories);
+    let strict = run_with(Gate {
+        strict: true,
+        ..Gate::default()
+    })
+    .await;
+    assert_eq!(strict.suites[0].outcome, SuiteOutcome::Failed);
 }
