@@ -254,6 +254,9 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
             "the run was interrupted (Ctrl-C); the report holds what ran",
         ));
     }
+    if let Some(note) = &outcome.stopped {
+        return Err(AppError::environment(note.clone()));
+    }
     if outcome.unreachable {
         let reason = outcome.report.notes.first().cloned();
         return Err(AppError::environment(reason.unwrap_or_else(|| {
@@ -330,6 +333,7 @@ fn unreachable(
     };
     RunOutcome {
         report,
+        stopped: None,
         unreachable: true,
         secrets: Vec::new(),
         interrupted: false,
@@ -399,6 +403,8 @@ impl RunOptions {
 /// What a run found.
 pub struct RunOutcome {
     pub report: RunReport,
+    /// The target stopped answering mid-run: where (the run then exits 3).
+    pub stopped: Option<String>,
     /// Requests were sent and none reached the target.
     pub unreachable: bool,
     /// Every secret the run saw, for scanning what was written.
@@ -438,6 +444,17 @@ pub async fn execute(
                 .to_string(),
         );
     }
+    // The embedded mock gets the test account seeded, so the account suites run there too.
+    let mut env = options.env;
+    let mut seeded_password = None;
+    if matches!(options.target, TargetSpec::Mock) {
+        let run_tag = format!("{:06x}", fastrand::u32(..0xff_ffff));
+        let (seeded, password) = crate::account::seed_on_mock(&target, &http, env, &run_tag)
+            .await
+            .map_err(AppError::from)?;
+        env = seeded;
+        seeded_password = Some(password);
+    }
     let capabilities = target
         .capabilities
         .iter()
@@ -451,7 +468,10 @@ pub async fn execute(
         options.profile,
         options.politeness,
     );
-    ctx.env = Arc::new(options.env);
+    if let Some(password) = &seeded_password {
+        ctx.redactor.add(password);
+    }
+    ctx.env = Arc::new(env);
     ctx.progress = options.show_progress.then(|| Progress::new(suite_count));
     ctx.snapshots = options
         .snapshots
@@ -473,7 +493,13 @@ pub async fn execute(
     if let Some(progress) = &ctx.progress {
         progress.finish();
     }
-    ctx.target.release(&ctx.http).await;
+    let mut suites_report = suites_report;
+    let stopped = ctx.stopped();
+    if let Some(note) = &stopped {
+        crate::halt::mark_stopped(&mut suites_report);
+        notes.push(note.clone());
+    }
+    notes.extend(ctx.target.release(&ctx.http).await);
     let report = RunReport {
         format_version: REPORT_FORMAT_VERSION,
         harness_version: env!("CARGO_PKG_VERSION").into(),
@@ -490,6 +516,7 @@ pub async fn execute(
     };
     Ok(RunOutcome {
         report,
+        stopped,
         unreachable: ctx.target_was_unreachable(),
         secrets: ctx.redactor.secrets(),
         interrupted: ctx.was_interrupted(),

@@ -6,6 +6,7 @@
 //! `http`, `checks`) → `report` tells what was found; `snapshot` keeps step responses as insta
 //! `.snap` files. The `mock` is reached only over HTTP.
 
+pub mod account;
 pub mod app;
 pub mod backoff;
 pub mod checks;
@@ -13,6 +14,7 @@ pub mod claims;
 pub mod cli;
 pub mod contract;
 pub mod credentials;
+pub mod halt;
 pub mod http;
 pub mod input;
 pub mod leakscan;
@@ -22,6 +24,7 @@ pub mod profile;
 pub mod proxy;
 pub mod redact;
 pub mod report;
+pub mod restore;
 pub mod runner;
 pub mod schemas;
 pub mod snapshot;

@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::backoff::RateLimiter;
 use crate::credentials::Environment;
+use crate::halt::{STOPPED, StopWatch};
 use crate::http::{HttpClient, OutgoingRequest, Response, TransportError};
 use crate::profile::SiteProfile;
 use crate::redact::Redactor;
@@ -50,6 +51,8 @@ pub struct RunContext {
     interrupted: std::sync::atomic::AtomicBool,
     requests: AtomicUsize,
     unreachable: AtomicUsize,
+    /// Stops the run after the target stopped answering.
+    watch: StopWatch,
 }
 
 impl RunContext {
@@ -79,18 +82,44 @@ impl RunContext {
             snapshot_files: std::sync::Mutex::new(Vec::new()),
             requests: AtomicUsize::new(0),
             unreachable: AtomicUsize::new(0),
+            watch: StopWatch::default(),
         }
     }
 
     /// Sends one request within the rate cap, counting those that found no one to answer.
+    /// After the target stopped answering, nothing more is sent (`halt`).
     pub async fn send(&self, request: &OutgoingRequest) -> Result<Response, TransportError> {
+        if self.stopped().is_some() {
+            return Err(TransportError::Stopped);
+        }
         self.limiter.acquire().await;
+        if self.stopped().is_some() {
+            return Err(TransportError::Stopped);
+        }
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let nth = self.watch.sending();
         let result = self.http.send(request).await;
         if result.as_ref().is_err_and(TransportError::is_unreachable) {
             self.unreachable.fetch_add(1, Ordering::Relaxed);
         }
+        match &result {
+            Ok(_) => self.watch.answered(),
+            Err(error) if error.is_no_answer() => {
+                let path = request
+                    .url
+                    .strip_prefix(&self.target.base_url)
+                    .unwrap_or(&request.url);
+                let what = format!("{} {path}: {error}", request.method);
+                self.watch.failed(nth, &self.redactor.text(&what));
+            }
+            Err(_) => {}
+        }
         result
+    }
+
+    /// Where the run stopped sending because the target stopped answering, if it did.
+    pub fn stopped(&self) -> Option<String> {
+        self.watch.stopped()
     }
 
     /// The generated emails that suites sent to a registration endpoint, sorted.
@@ -217,6 +246,8 @@ pub async fn run_all(ctx: Arc<RunContext>, suites: Vec<LoadedSuite>) -> Vec<Suit
         .into_iter()
         .enumerate()
         .partition(|(_, s)| runs_alone(&s.suite));
+    let (account, shared): (Vec<_>, Vec<_>) =
+        shared.into_iter().partition(|(_, s)| s.suite.account);
 
     let permits = Arc::new(Semaphore::new(ctx.jobs));
     let mut tasks = tokio::task::JoinSet::new();
@@ -225,19 +256,39 @@ pub async fn run_all(ctx: Arc<RunContext>, suites: Vec<LoadedSuite>) -> Vec<Suit
         let permits = Arc::clone(&permits);
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.ok();
-            (index, run_suite(&ctx, &loaded, index).await)
+            vec![(index, run_suite(&ctx, &loaded, index).await)]
+        });
+    }
+    // The test account's suites, one after another, beside the others.
+    if !account.is_empty() {
+        let ctx = Arc::clone(&ctx);
+        let permits = Arc::clone(&permits);
+        tasks.spawn(async move {
+            let mut done = Vec::new();
+            for (index, loaded) in account {
+                let _permit = permits.acquire().await.ok();
+                done.push((index, run_suite(&ctx, &loaded, index).await));
+            }
+            done
         });
     }
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((index, report)) => slots[index] = Some(report),
+            Ok(done) => {
+                for (index, report) in done {
+                    slots[index] = Some(report);
+                }
+            }
             // A panic in a suite is a harness bug; the suite's slot is filled below as failed.
             Err(error) => eprintln!("internal error in a suite task: {error}"),
         }
     }
     for (index, loaded) in &alone {
-        slots[*index] = Some(run_suite(&ctx, loaded, *index).await);
-        restore_target(&ctx, &loaded.suite).await;
+        let report = run_suite(&ctx, loaded, *index).await;
+        if report.outcome != SuiteOutcome::Skipped {
+            restore_target(&ctx, &loaded.suite).await;
+        }
+        slots[*index] = Some(report);
     }
     slots
         .into_iter()
@@ -278,15 +329,19 @@ fn condition_holds(when: &str, scope: &mut Scope) -> Result<bool, TemplateError>
     })
 }
 
-/// After a suite that changed the mock, puts back the run's profile and clears faults.
+/// After a suite that changed the mock, puts back the run's profile and clears faults. Only a
+/// target with the control API gets these requests, and only after a suite that ran.
 async fn restore_target(ctx: &RunContext, suite: &Suite) {
-    if !suite.requires.contains(&Capability::Control)
-        && !suite.requires.contains(&Capability::Faults)
-    {
+    if !ctx.target.has(Capability::Control) {
         return;
     }
-    if let Err(error) = ctx.target.apply_profile(&ctx.profile, &ctx.http).await {
+    if suite.requires.contains(&Capability::Control)
+        && let Err(error) = ctx.target.apply_profile(&ctx.profile, &ctx.http).await
+    {
         eprintln!("warning: could not restore the mock's site settings: {error}");
+    }
+    if !suite.requires.contains(&Capability::Faults) {
+        return;
     }
     let clear = OutgoingRequest {
         method: reqwest::Method::DELETE,
@@ -327,6 +382,11 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
         report.reason = Some(INTERRUPTED.into());
         return report;
     }
+    if ctx.stopped().is_some() {
+        report.outcome = SuiteOutcome::Skipped;
+        report.reason = Some(STOPPED.into());
+        return report;
+    }
     let missing: Vec<&str> = suite
         .requires
         .iter()
@@ -343,6 +403,16 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
         return report;
     }
 
+    if suite.account && !crate::account::given(&ctx.env) {
+        report.outcome = SuiteOutcome::Skipped;
+        report.reason = Some(format!(
+            "uses the test account: set {} and {} (and {} for the username checks)",
+            crate::account::EMAIL,
+            crate::account::PASSWORD,
+            crate::account::USERNAME
+        ));
+        return report;
+    }
     if !ctx.profile.allow_registration && registers(suite) {
         report.outcome = SuiteOutcome::Skipped;
         report.reason = Some(
@@ -414,6 +484,12 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
                 .push(StepReport::not_run(&step.value.name, INTERRUPTED));
             report.outcome = SuiteOutcome::Failed;
             report.reason.get_or_insert_with(|| INTERRUPTED.into());
+            continue;
+        }
+        if ctx.stopped().is_some() {
+            report
+                .steps
+                .push(StepReport::not_run(&step.value.name, STOPPED));
             continue;
         }
         let env = StepEnv {

@@ -10,6 +10,7 @@ use crate::backoff::{self, WaitSource};
 use crate::checks::{
     self, CheckKind, CheckResult, Expectations, JwtExpectations, matcher::Matcher,
 };
+use crate::halt::STOPPED;
 use crate::http::{Body, OutgoingRequest, Response, TransportError};
 use crate::redact::{Redactor, is_secret_key};
 use crate::report::{Evidence, StepOutcome, StepReport};
@@ -167,6 +168,7 @@ async fn send_and_check(
         let response = send_honouring_429(ctx, &request, expects_429, owns_clock, report).await;
         let response = match response {
             Ok(response) => response,
+            Err(TransportError::Stopped) => return Err(Halt::NotRun(STOPPED.into())),
             Err(error) => {
                 report.evidence = Some(evidence(ctx, &request, None));
                 return Err(Halt::Errored(error.to_string()));
@@ -453,6 +455,12 @@ fn capture(
     let mut failures = Vec::new();
     for (name, from) in &step.capture {
         let from = from.as_str().unwrap_or_default();
+        // `/data/first_name?`: an optional field, captured as null when null or absent (to put
+        // back later exactly as it was).
+        let (from, optional) = match from.strip_suffix('?') {
+            Some(from) => (from, true),
+            None => (from, false),
+        };
         let (value, kind) = match from.strip_prefix("header:") {
             Some(header) => (
                 response.header(header).map(|v| Value::String(v.into())),
@@ -467,7 +475,12 @@ fn capture(
                 CheckKind::Json,
             ),
         };
+        let value = match value {
+            None if optional => Some(Value::Null),
+            value => value,
+        };
         match value {
+            Some(Value::Null) if optional => scope.set(name.clone(), Value::Null),
             Some(value) if !value.is_null() => {
                 let last_segment = from.rsplit(['/', '.', ':']).next().unwrap_or(from);
                 if is_secret_key(name) || is_secret_key(last_segment) {

@@ -180,7 +180,7 @@ steps:
     );
     assert_eq!(
         report.suites[0].reason.as_deref(),
-        Some(format!("needs the clock capability, which {base}/ lacks").as_str())
+        Some(format!("needs the clock capability, which {base} lacks").as_str())
     );
     assert_eq!(
         report.suites[1].outcome,
