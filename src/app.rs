@@ -201,9 +201,22 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
             ));
         }
     };
+    let snapshot_mode = match (args.update_snapshots, args.accept_snapshots) {
+        (_, true) => SnapshotMode::Accept,
+        (true, false) => SnapshotMode::Update,
+        (false, false) => SnapshotMode::Check,
+    };
+    if snapshot_mode == SnapshotMode::Accept
+        && matches!(spec, TargetSpec::Mock)
+        && args.snapshots.is_none()
+    {
+        return Err(AppError::usage(
+            "--accept-snapshots: the embedded mock's built-in baselines are read-only; give --snapshots DIR (in a checkout: --snapshots snapshots)",
+        ));
+    }
     let options = RunOptions {
         target: spec.clone(),
-        site_id,
+        site_id: site_id.clone(),
         profile,
         profile_source,
         schemas,
@@ -211,14 +224,15 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         allow_lockout: args.allow_lockout,
         stop_on_ctrl_c: true,
         show_progress: true,
-        snapshots: Some((
-            args.snapshots.join(&profile_name),
-            match (args.update_snapshots, args.accept_snapshots) {
-                (_, true) => SnapshotMode::Accept,
-                (true, false) => SnapshotMode::Update,
-                (false, false) => SnapshotMode::Check,
-            },
-        )),
+        snapshots: None,
+        baselines: Some(crate::baselines::store(&crate::baselines::Choice {
+            target: &spec,
+            site_id: &site_id,
+            profile: &profile_name,
+            snapshots: args.snapshots.as_deref(),
+            report_dir: &args.report_dir,
+            mode: snapshot_mode,
+        })),
         ca_certificates: match &args.ca_cert {
             Some(path) => crate::http::read_ca_certificates(path)?,
             None => Vec::new(),
@@ -376,6 +390,9 @@ pub struct RunOptions {
     pub show_progress: bool,
     /// Compare `snapshot: true` steps with stored snapshots: the folder and the mode.
     pub snapshots: Option<(PathBuf, SnapshotMode)>,
+    /// A prepared store (the command line's: where this target's baselines live, see
+    /// `baselines`); wins over `snapshots`.
+    pub baselines: Option<SnapshotStore>,
 }
 
 impl RunOptions {
@@ -396,6 +413,7 @@ impl RunOptions {
             stop_on_ctrl_c: false,
             show_progress: false,
             snapshots: None,
+            baselines: None,
         }
     }
 }
@@ -439,10 +457,11 @@ pub async fn execute(
     let mut notes = Vec::new();
     if options.allow_lockout && !target.has(Capability::Lockout) {
         target.capabilities.insert(Capability::Lockout);
-        notes.push(
-            "--allow-lockout: lockout checks ran against this target and locked the accounts they used for the lockout window"
-                .to_string(),
-        );
+        notes.push(if options.profile.allow_registration {
+            "--allow-lockout: lockout checks ran against this target, each on an account it registered (never the test account), and locked it for the lockout window".to_string()
+        } else {
+            "--allow-lockout: no lockout check ran: they lock only accounts the run registers, and the profile does not allow registration (allow_registration: false); the test account is never locked".to_string()
+        });
     }
     // The embedded mock gets the test account seeded, so the account suites run there too.
     let mut env = options.env;
@@ -473,9 +492,11 @@ pub async fn execute(
     }
     ctx.env = Arc::new(env);
     ctx.progress = options.show_progress.then(|| Progress::new(suite_count));
-    ctx.snapshots = options
-        .snapshots
-        .map(|(dir, mode)| SnapshotStore::new(dir, mode));
+    ctx.snapshots = options.baselines.or_else(|| {
+        options
+            .snapshots
+            .map(|(dir, mode)| SnapshotStore::new(dir, mode))
+    });
     let ctx = Arc::new(ctx);
     let watcher = options.stop_on_ctrl_c.then(|| {
         let ctx = Arc::clone(&ctx);
@@ -498,6 +519,21 @@ pub async fn execute(
     if let Some(note) = &stopped {
         crate::halt::mark_stopped(&mut suites_report);
         notes.push(note.clone());
+    }
+    let recorded = ctx.recorded_baselines();
+    if let Some(first) = recorded.first() {
+        notes.push(format!(
+            "new baselines: {} recorded for this target in {} (it had none; later runs compare against them)",
+            recorded.len(),
+            first.parent().unwrap_or(first).display()
+        ));
+    }
+    let locked = ctx.locked();
+    if !locked.is_empty() && !matches!(options.target, TargetSpec::Mock) {
+        notes.push(format!(
+            "the lockout checks locked these accounts (registered by this run) for the lockout window: {}",
+            locked.join(", ")
+        ));
     }
     notes.extend(ctx.target.release(&ctx.http).await);
     let report = RunReport {

@@ -63,9 +63,12 @@ pub struct RunArgs {
     /// Write report.json, junit.xml, report.md and report.html into this folder.
     #[arg(long, value_name = "DIR", default_value = "target/conformance")]
     pub report_dir: PathBuf,
-    /// Where the stored snapshots of `snapshot: true` steps are (one folder per profile inside).
-    #[arg(long, value_name = "DIR", default_value = "snapshots")]
-    pub snapshots: PathBuf,
+    /// Where the baselines of `snapshot: true` steps are. Default: built in for the embedded mock
+    /// (pending files under --report-dir); for a URL, a folder per host and site under
+    /// $XDG_DATA_HOME/pelcro-conformance/baselines (~/.local/share/…). Given: DIR/<profile> for
+    /// the mock, DIR/<host>/site-<id>/<profile> for a URL.
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
     /// Write new and changed snapshots as pending `.snap.new` files (review them with
     /// `cargo insta review`, or accept them all with --accept-snapshots) instead of failing.
     #[arg(long, conflicts_with = "accept_snapshots")]
@@ -87,8 +90,9 @@ pub struct RunArgs {
     /// file of KEY=VALUE lines before the process environment.
     #[arg(long, value_name = "FILE")]
     pub env_file: Option<std::path::PathBuf>,
-    /// Run lockout checks against a live site too. They lock the account they use (a fresh one,
-    /// or PELCRO_EMAIL's) for the lockout window: use a throwaway account.
+    /// Run lockout checks against a live site too. Each locks an account the run registers (never
+    /// the test account) for the lockout window, so they need `allow_registration: true`; the
+    /// report names the accounts locked.
     #[arg(long)]
     pub allow_lockout: bool,
     /// Requests per second across all suites (default: no cap on a mock, 5 on a live site;

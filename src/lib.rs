@@ -9,6 +9,7 @@
 pub mod account;
 pub mod app;
 pub mod backoff;
+pub mod baselines;
 pub mod checks;
 pub mod claims;
 pub mod cli;

@@ -41,12 +41,16 @@ pub struct RunContext {
     pub env: Arc<Environment>,
     limiter: RateLimiter,
     registrations: std::sync::Mutex<Vec<String>>,
+    /// Accounts the lockout suites locked.
+    locked: std::sync::Mutex<Vec<String>>,
     /// Shows suites as they finish (the command line sets it).
     pub progress: Option<Progress>,
     /// Compares `snapshot: true` steps with their stored snapshots.
     pub snapshots: Option<SnapshotStore>,
     /// Snapshot files this run wrote (pending or accepted), to scan for secrets.
     snapshot_files: std::sync::Mutex<Vec<std::path::PathBuf>>,
+    /// Baselines recorded by this run (a target seen for the first time).
+    recorded: std::sync::Mutex<Vec<std::path::PathBuf>>,
     /// Set on Ctrl-C: steps in flight finish, nothing new starts.
     interrupted: std::sync::atomic::AtomicBool,
     requests: AtomicUsize,
@@ -76,10 +80,12 @@ impl RunContext {
             env: Arc::new(Environment::process()),
             limiter: RateLimiter::new(rate),
             registrations: std::sync::Mutex::new(Vec::new()),
+            locked: std::sync::Mutex::new(Vec::new()),
             interrupted: std::sync::atomic::AtomicBool::new(false),
             progress: None,
             snapshots: None,
             snapshot_files: std::sync::Mutex::new(Vec::new()),
+            recorded: std::sync::Mutex::new(Vec::new()),
             requests: AtomicUsize::new(0),
             unreachable: AtomicUsize::new(0),
             watch: StopWatch::default(),
@@ -122,7 +128,7 @@ impl RunContext {
         self.watch.stopped()
     }
 
-    /// The generated emails that suites sent to a registration endpoint, sorted.
+    /// The emails a registration endpoint accepted during the run, sorted.
     pub fn registrations(&self) -> Vec<String> {
         let mut emails = self
             .registrations
@@ -134,16 +140,39 @@ impl RunContext {
         emails
     }
 
-    /// Remembers the generated emails a suite run used (they may have been registered).
-    fn note_generated(&self, scope: &Scope) {
-        let emails = scope
-            .generated()
-            .filter(|(name, _)| name.starts_with("fresh_email"))
-            .filter_map(|(_, value)| value.as_str().map(String::from));
+    /// Remembers an email a registration endpoint accepted (a customer now exists).
+    pub fn note_registered(&self, email: &str) {
         self.registrations
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .push(email.to_string());
+    }
+
+    /// After a lockout suite ran: the accounts it registered were locked for the window.
+    fn note_locked(&self, scope: &Scope) {
+        let registered = self.registrations();
+        let emails = scope
+            .generated()
+            .filter(|(name, _)| name.starts_with("fresh_email"))
+            .filter_map(|(_, value)| value.as_str())
+            .filter(|email| registered.iter().any(|r| r == email))
+            .map(String::from);
+        self.locked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
             .extend(emails);
+    }
+
+    /// The accounts lockout suites locked (registered by this run), sorted.
+    pub fn locked(&self) -> Vec<String> {
+        let mut emails = self
+            .locked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        emails.sort();
+        emails.dedup();
+        emails
     }
 
     /// Remembers a snapshot file the run wrote.
@@ -152,6 +181,22 @@ impl RunContext {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(path);
+    }
+
+    /// Remembers a baseline recorded for a target that had none.
+    pub fn recorded_baseline(&self, path: std::path::PathBuf) {
+        self.recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path);
+    }
+
+    /// The baselines this run recorded.
+    pub fn recorded_baselines(&self) -> Vec<std::path::PathBuf> {
+        self.recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The snapshot files this run wrote.
@@ -512,7 +557,9 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
         }
         report.steps.push(step_report);
     }
-    ctx.note_generated(&scope);
+    if suite.claims.iter().any(|c| c == "LOCKOUT") {
+        ctx.note_locked(&scope);
+    }
     report.duration_ms = started.elapsed().as_millis() as u64;
     report
 }

@@ -174,6 +174,7 @@ async fn send_and_check(
                 return Err(Halt::Errored(error.to_string()));
             }
         };
+        note_registration(ctx, spec, &request, &response);
         let mut results = checks::evaluate(&expectations, &response, &ctx.schemas);
         results.extend(capture(step, &response, scope, &ctx.redactor));
         for result in &mut results {
@@ -254,6 +255,26 @@ async fn send_honouring_429(
         response = ctx.send(request).await?;
     }
     Ok(response)
+}
+
+/// A registration the target accepted created a customer: the report lists its email.
+fn note_registration(
+    ctx: &RunContext,
+    spec: &RequestSpec,
+    request: &OutgoingRequest,
+    response: &Response,
+) {
+    if spec.control || !spec.path.starts_with("/auth/register") {
+        return;
+    }
+    if !(200..300).contains(&response.status) {
+        return;
+    }
+    if let Some(Body::Json(body)) = &request.body
+        && let Some(email) = body.get("email").and_then(Value::as_str)
+    {
+        ctx.note_registered(email);
+    }
 }
 
 /// Renders a request and places `site_id` as the step asks.
@@ -532,6 +553,13 @@ fn compare_snapshot(
             report
                 .notes
                 .push(format!("snapshot written: {}", path.display()));
+        }
+        SnapshotOutcome::Recorded(path) => {
+            ctx.wrote_snapshot(path.clone());
+            ctx.recorded_baseline(path.clone());
+            report
+                .notes
+                .push(format!("new baseline recorded: {}", path.display()));
         }
         SnapshotOutcome::Matched | SnapshotOutcome::Error(_) => {}
     }
