@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::{DiffArgs, MockArgs, OpenapiArgs, ProxyArgs, RunArgs};
+use crate::cli::{DiffArgs, DiscoverArgs, MockArgs, OpenapiArgs, ProxyArgs, RunArgs};
 use crate::credentials::Environment;
 use crate::http::{HttpClient, Timeouts};
 use crate::input::InputError;
@@ -261,6 +261,9 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
     ));
     let written = report::write_all(&outcome.report, &args.report_dir, &profile_for_reports)
         .map_err(AppError::environment)?;
+    for note in &outcome.report.notes {
+        eprintln!("note: {note}");
+    }
     eprintln!("reports: {}", args.report_dir.display());
     scan_outputs(&written, &outcome)?;
     if outcome.interrupted {
@@ -515,6 +518,13 @@ pub async fn execute(
         progress.finish();
     }
     let mut suites_report = suites_report;
+    if matches!(options.target, TargetSpec::Url(_))
+        && !ctx.target.has(Capability::Control)
+        && ctx.stopped().is_none()
+        && !ctx.was_interrupted()
+    {
+        notes.extend(configuration_drift(&ctx).await);
+    }
     let stopped = ctx.stopped();
     if let Some(note) = &stopped {
         crate::halt::mark_stopped(&mut suites_report);
@@ -558,6 +568,22 @@ pub async fn execute(
         interrupted: ctx.was_interrupted(),
         snapshot_files: ctx.snapshot_files(),
     })
+}
+
+/// Where the live site, observed without harm, differs from the stated profile (one note per
+/// field); a site with a control API was given the profile, so it is not asked.
+async fn configuration_drift(ctx: &crate::runner::RunContext) -> Vec<String> {
+    let probe = crate::discover::Probe {
+        api_root: ctx.target.api_url(""),
+        site_id: &ctx.target.site_id,
+        env: &ctx.env,
+        allow_registration: false,
+        allow_lockout: false,
+    };
+    match crate::discover::observe(ctx, &probe).await {
+        Ok(findings) => crate::discover::drift(&ctx.profile, &findings),
+        Err(e) => vec![format!("configuration drift not checked: {e}")],
+    }
 }
 
 /// `pelcro-conformance mock`: serves until Ctrl-C.
@@ -636,4 +662,62 @@ pub async fn proxy(args: ProxyArgs) -> Result<Exit, AppError> {
     } else {
         Exit::Failed
     })
+}
+
+/// `pelcro-conformance profile discover`: a profile of what the site can be seen to do.
+pub async fn discover(args: DiscoverArgs) -> Result<Exit, AppError> {
+    use crate::discover::{DiscoverError, Probe, observe, profile_yaml};
+    let spec = TargetSpec::parse(&args.target)?;
+    let TargetSpec::Url(url) = &spec else {
+        return Err(AppError::usage(
+            "profile discover: --target takes the site's URL (the embedded mock's profile is the one it is given)",
+        ));
+    };
+    let env = match &args.env_file {
+        Some(path) => Environment::from_file(path)?,
+        None => Environment::process(),
+    };
+    let site_id = args
+        .site_id
+        .clone()
+        .or_else(|| env.get("PELCRO_SITE_ID"))
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            AppError::usage("profile discover: --site-id (or PELCRO_SITE_ID) is required")
+        })?;
+    let roots = match &args.ca_cert {
+        Some(path) => crate::http::read_ca_certificates(path)?,
+        None => Vec::new(),
+    };
+    let http = HttpClient::new(
+        Timeouts {
+            total: Duration::from_secs(args.timeout),
+            ..Timeouts::default()
+        },
+        &roots,
+    )
+    .map_err(AppError::environment)?;
+    let base = url.as_str().trim_end_matches('/');
+    let probe = Probe {
+        api_root: format!("{base}{}", crate::target::API_PREFIX),
+        site_id: &site_id,
+        env: &env,
+        allow_registration: args.allow_registration,
+        allow_lockout: args.allow_lockout,
+    };
+    let findings = observe(&http, &probe).await.map_err(|e| match e {
+        DiscoverError::Transport(e) => AppError::environment(format!("{base}: {e}")),
+        DiscoverError::Site(_) => AppError::usage(format!("{base}: {e}")),
+    })?;
+    let text = profile_yaml(&findings, base, &site_id, &crate::time::now_rfc3339());
+    for email in &findings.registered {
+        eprintln!("registered (to observe the site): {email}");
+    }
+    match &args.output {
+        Some(path) => std::fs::write(path, &text).map_err(|e| {
+            AppError::environment(format!("{}: cannot be written: {e}", path.display()))
+        })?,
+        None => report::console::print(&text),
+    }
+    Ok(Exit::Passed)
 }

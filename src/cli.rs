@@ -29,6 +29,48 @@ pub enum Command {
     /// A validating reverse proxy: forwards every request to the upstream and checks each answer
     /// under /api/v1/sdk against the contract; writes a report on Ctrl-C.
     Proxy(ProxyArgs),
+    /// Site profiles: `profile discover` writes one from what a site can be seen to do.
+    Profile(ProfileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    #[command(subcommand)]
+    pub command: ProfileCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Observe a site without harm and write its profile (each field says how it was learned).
+    Discover(DiscoverArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// The site's base URL (https://www.pelcro.com; plain http only to a loopback address).
+    #[arg(long, value_name = "URL")]
+    pub target: String,
+    /// The site id.
+    #[arg(long, env = "PELCRO_SITE_ID", value_name = "ID")]
+    pub site_id: Option<String>,
+    /// Trust the CA certificates of this PEM file too (a private CA).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Write the profile to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Read PELCRO_EMAIL / PELCRO_PASSWORD (the test account) from this file of KEY=VALUE lines.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Register a customer to learn the password policy (the email is printed).
+    #[arg(long)]
+    pub allow_registration: bool,
+    /// Lock an account registered for it to learn the lockout (needs --allow-registration).
+    #[arg(long, requires = "allow_registration")]
+    pub allow_lockout: bool,
+    /// Seconds to wait for a whole response.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), value_name = "SECONDS")]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

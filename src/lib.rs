@@ -15,6 +15,7 @@ pub mod claims;
 pub mod cli;
 pub mod contract;
 pub mod credentials;
+pub mod discover;
 pub mod halt;
 pub mod http;
 pub mod input;

@@ -20,6 +20,9 @@ async fn main() -> ExitCode {
         Command::Diff(args) => app::diff(args),
         Command::Openapi(args) => app::openapi(args).await,
         Command::Proxy(args) => app::proxy(args).await,
+        Command::Profile(args) => match args.command {
+            pelcro_conformance::cli::ProfileCommand::Discover(args) => app::discover(args).await,
+        },
     };
     let exit = match result {
         Ok(exit) => exit,

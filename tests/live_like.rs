@@ -37,6 +37,8 @@ struct Behaviour {
     stop_after: Option<usize>,
     /// A deviation: a wrong password's 404 answered as 401.
     wrong_password_is_401: bool,
+    /// The site's configuration (the guide's defaults when `None`).
+    profile: Option<pelcro_conformance::profile::SiteProfile>,
 }
 
 struct Front {
@@ -85,6 +87,7 @@ impl axum::serve::Listener for TlsListener {
 async fn start_live_like(behaviour: Behaviour) -> LiveLike {
     let mock = MockServer::start(MockConfig {
         site_id: 7,
+        profile: behaviour.profile.clone().unwrap_or_default(),
         ..MockConfig::default()
     })
     .await
@@ -561,4 +564,172 @@ async fn the_three_url_forms_of_the_site_are_one_target_and_plain_http_to_its_tl
     let n = Arc::clone(&night);
     let output = blocking(move || n.nightly(&plain, "plain", &["--max-rps", "0"])).await;
     assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+}
+
+/// The README's figure: a full nightly run at the default rate cap (5 requests a second), with
+/// registration and the account. `cargo test --test live_like -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "takes a minute or more: it runs at the default rate cap"]
+async fn a_full_nightly_run_at_the_default_rate_cap_is_green_and_its_wall_time_is_printed() {
+    let site = start_live_like(Behaviour::default()).await;
+    for (tag, profile) in [
+        ("with registration", WITH_REGISTRATION),
+        ("without registration", NO_REGISTRATION),
+    ] {
+        let night = Arc::new(Night::new("live-timed", &site, profile));
+        let url = site.url.clone();
+        let before = site.front.api_requests.load(Ordering::SeqCst);
+        let started = std::time::Instant::now();
+        let n = Arc::clone(&night);
+        let output = blocking(move || n.nightly(&url, "reports", &[])).await;
+        let took = started.elapsed();
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+        let sent = site.front.api_requests.load(Ordering::SeqCst) - before;
+        eprintln!(
+            "{tag}: {sent} API requests in {:.1} s at the default rate cap",
+            took.as_secs_f64()
+        );
+        assert!(sent as f64 / took.as_secs_f64() <= 5.5, "the rate cap held");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_discover_finds_a_non_default_lifetime_and_invalid_token_status_and_a_nightly_run_reports_the_drift()
+ {
+    let configured = pelcro_conformance::profile::SiteProfile {
+        auth_token_ttl_days: 14,
+        invalid_token_status: 401,
+        strong_passwords: true,
+        lockout: pelcro_conformance::profile::LockoutPolicy {
+            attempts: 4,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let site = start_live_like(Behaviour {
+        profile: Some(configured),
+        ..Behaviour::default()
+    })
+    .await;
+    let night = Arc::new(Night::new("live-discover", &site, NO_REGISTRATION));
+    let url = site.url.clone();
+    let n = Arc::clone(&night);
+    let output = blocking(move || {
+        n.run(&[
+            "profile",
+            "discover",
+            "--target",
+            &url,
+            "--site-id",
+            "7",
+            "--ca-cert",
+            "ca.pem",
+            "--output",
+            "found.yaml",
+        ])
+    })
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let found = std::fs::read_to_string(night.path().join("found.yaml")).unwrap();
+    assert!(
+        found.contains("auth_token_ttl_days: 14  # learned: exp − iat"),
+        "{found}"
+    );
+    assert!(
+        found.contains("invalid_token_status: 401  # learned:"),
+        "{found}"
+    );
+    assert!(
+        found.contains("# strong_passwords: not observed"),
+        "{found}"
+    );
+    assert!(found.contains("# lockout: not observed"), "{found}");
+    assert!(!found.contains(&password()));
+    assert_eq!(site.front.control_requests.load(Ordering::SeqCst), 0);
+
+    // The discovered profile describes the site: a nightly run with it is green, no drift.
+    let url = site.url.clone();
+    let n = Arc::clone(&night);
+    let with_found = blocking(move || {
+        n.run(&[
+            "run",
+            "--target",
+            &url,
+            "--site-id",
+            "7",
+            "--ca-cert",
+            "ca.pem",
+            "--profile",
+            "found.yaml",
+            "--report-dir",
+            "found",
+            "--max-rps",
+            "0",
+        ])
+    })
+    .await;
+    assert_eq!(with_found.status.code(), Some(0), "{}", text(&with_found));
+    assert!(
+        !night
+            .report("found")
+            .notes
+            .iter()
+            .any(|n| n.starts_with("configuration drift"))
+    );
+
+    // The profile that states the guide's defaults: the drift is reported field by field.
+    let url = site.url.clone();
+    let n = Arc::clone(&night);
+    let stale = blocking(move || n.nightly(&url, "stale", &["--max-rps", "0"])).await;
+    assert_eq!(stale.status.code(), Some(1), "{}", text(&stale));
+    let notes = night.report("stale").notes;
+    let drift: Vec<&String> = notes
+        .iter()
+        .filter(|n| n.starts_with("configuration drift: "))
+        .collect();
+    assert!(
+        drift.iter().any(|n| n.starts_with(
+            "configuration drift: auth_token_ttl_days: the profile states 60, the site shows 14"
+        )),
+        "{notes:?}"
+    );
+    assert!(
+        drift.iter().any(|n| n.starts_with(
+            "configuration drift: invalid_token_status: the profile states 403, the site shows 401"
+        )),
+        "{notes:?}"
+    );
+    assert!(text(&stale).contains("configuration drift: auth_token_ttl_days"));
+
+    // With registration and lockout allowed, discovery also learns the password policy and lockout.
+    let url = site.url.clone();
+    let n = Arc::clone(&night);
+    let deep = blocking(move || {
+        n.run(&[
+            "profile",
+            "discover",
+            "--target",
+            &url,
+            "--site-id",
+            "7",
+            "--ca-cert",
+            "ca.pem",
+            "--allow-registration",
+            "--allow-lockout",
+        ])
+    })
+    .await;
+    assert_eq!(deep.status.code(), Some(0), "{}", text(&deep));
+    let yaml = String::from_utf8_lossy(&deep.stdout);
+    assert!(
+        yaml.contains("strong_passwords: true  # learned:"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("  attempts: 4  # learned:"), "{yaml}");
+    assert!(yaml.contains("  status: 400  # learned:"), "{yaml}");
+    assert!(
+        String::from_utf8_lossy(&deep.stderr)
+            .contains("registered (to observe the site): pc-discover-")
+    );
+    assert!(account_can_log_in(&site).await);
 }
