@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::checks::Gate;
-use crate::cli::{ClaimsArgs, ClaimsFormat, DiffArgs, MockArgs, OpenapiArgs, ProxyArgs, RunArgs};
+use crate::cli::{
+    ClaimsArgs, ClaimsFormat, DiffArgs, DiscoverArgs, MockArgs, OpenapiArgs, ProxyArgs, RunArgs,
+};
 use crate::credentials::Environment;
 use crate::http::{HttpClient, Timeouts};
 use crate::input::InputError;
@@ -202,9 +204,22 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
             ));
         }
     };
+    let snapshot_mode = match (args.update_snapshots, args.accept_snapshots) {
+        (_, true) => SnapshotMode::Accept,
+        (true, false) => SnapshotMode::Update,
+        (false, false) => SnapshotMode::Check,
+    };
+    if snapshot_mode == SnapshotMode::Accept
+        && matches!(spec, TargetSpec::Mock)
+        && args.snapshots.is_none()
+    {
+        return Err(AppError::usage(
+            "--accept-snapshots: the embedded mock's built-in baselines are read-only; give --snapshots DIR (in a checkout: --snapshots snapshots)",
+        ));
+    }
     let options = RunOptions {
         target: spec.clone(),
-        site_id,
+        site_id: site_id.clone(),
         profile,
         profile_source,
         schemas,
@@ -212,14 +227,15 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         allow_lockout: args.allow_lockout,
         stop_on_ctrl_c: true,
         show_progress: true,
-        snapshots: Some((
-            args.snapshots.join(&profile_name),
-            match (args.update_snapshots, args.accept_snapshots) {
-                (_, true) => SnapshotMode::Accept,
-                (true, false) => SnapshotMode::Update,
-                (false, false) => SnapshotMode::Check,
-            },
-        )),
+        snapshots: None,
+        baselines: Some(crate::baselines::store(&crate::baselines::Choice {
+            target: &spec,
+            site_id: &site_id,
+            profile: &profile_name,
+            snapshots: args.snapshots.as_deref(),
+            report_dir: &args.report_dir,
+            mode: snapshot_mode,
+        })),
         gate: Gate {
             strict: args.strict,
             fail_on_snapshot_change: args.fail_on_snapshot_change,
@@ -252,12 +268,18 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
     ));
     let written = report::write_all(&outcome.report, &args.report_dir, &profile_for_reports)
         .map_err(AppError::environment)?;
+    for note in &outcome.report.notes {
+        eprintln!("note: {note}");
+    }
     eprintln!("reports: {}", args.report_dir.display());
     scan_outputs(&written, &outcome)?;
     if outcome.interrupted {
         return Err(AppError::environment(
             "the run was interrupted (Ctrl-C); the report holds what ran",
         ));
+    }
+    if let Some(note) = &outcome.stopped {
+        return Err(AppError::environment(note.clone()));
     }
     if outcome.unreachable {
         let reason = outcome.report.notes.first().cloned();
@@ -339,6 +361,7 @@ fn unreachable(
     };
     RunOutcome {
         report,
+        stopped: None,
         unreachable: true,
         secrets: Vec::new(),
         interrupted: false,
@@ -405,6 +428,9 @@ pub struct RunOptions {
     pub snapshots: Option<(PathBuf, SnapshotMode)>,
     /// Which failed checks fail the run (`--strict`, `--fail-on-snapshot-change`).
     pub gate: Gate,
+    /// A prepared store (the command line's: where this target's baselines live, see
+    /// `baselines`); wins over `snapshots`.
+    pub baselines: Option<SnapshotStore>,
 }
 
 impl RunOptions {
@@ -426,6 +452,7 @@ impl RunOptions {
             show_progress: false,
             snapshots: None,
             gate: Gate::default(),
+            baselines: None,
         }
     }
 }
@@ -433,6 +460,8 @@ impl RunOptions {
 /// What a run found.
 pub struct RunOutcome {
     pub report: RunReport,
+    /// The target stopped answering mid-run: where (the run then exits 3).
+    pub stopped: Option<String>,
     /// Requests were sent and none reached the target.
     pub unreachable: bool,
     /// Every secret the run saw, for scanning what was written.
@@ -467,10 +496,22 @@ pub async fn execute(
     let mut notes = Vec::new();
     if options.allow_lockout && !target.has(Capability::Lockout) {
         target.capabilities.insert(Capability::Lockout);
-        notes.push(
-            "--allow-lockout: lockout checks ran against this target and locked the accounts they used for the lockout window"
-                .to_string(),
-        );
+        notes.push(if options.profile.allow_registration {
+            "--allow-lockout: lockout checks ran against this target, each on an account it registered (never the test account), and locked it for the lockout window".to_string()
+        } else {
+            "--allow-lockout: no lockout check ran: they lock only accounts the run registers, and the profile does not allow registration (allow_registration: false); the test account is never locked".to_string()
+        });
+    }
+    // The embedded mock gets the test account seeded, so the account suites run there too.
+    let mut env = options.env;
+    let mut seeded_password = None;
+    if matches!(options.target, TargetSpec::Mock) {
+        let run_tag = format!("{:06x}", fastrand::u32(..0xff_ffff));
+        let (seeded, password) = crate::account::seed_on_mock(&target, &http, env, &run_tag)
+            .await
+            .map_err(AppError::from)?;
+        env = seeded;
+        seeded_password = Some(password);
     }
     let capabilities = target
         .capabilities
@@ -485,12 +526,17 @@ pub async fn execute(
         options.profile,
         options.politeness,
     );
-    ctx.env = Arc::new(options.env);
+    if let Some(password) = &seeded_password {
+        ctx.redactor.add(password);
+    }
+    ctx.env = Arc::new(env);
     ctx.gate = options.gate;
     ctx.progress = options.show_progress.then(|| Progress::new(suite_count));
-    ctx.snapshots = options
-        .snapshots
-        .map(|(dir, mode)| SnapshotStore::new(dir, mode));
+    ctx.snapshots = options.baselines.or_else(|| {
+        options
+            .snapshots
+            .map(|(dir, mode)| SnapshotStore::new(dir, mode))
+    });
     let ctx = Arc::new(ctx);
     let watcher = options.stop_on_ctrl_c.then(|| {
         let ctx = Arc::clone(&ctx);
@@ -508,7 +554,35 @@ pub async fn execute(
     if let Some(progress) = &ctx.progress {
         progress.finish();
     }
-    ctx.target.release(&ctx.http).await;
+    let mut suites_report = suites_report;
+    if matches!(options.target, TargetSpec::Url(_))
+        && !ctx.target.has(Capability::Control)
+        && ctx.stopped().is_none()
+        && !ctx.was_interrupted()
+    {
+        notes.extend(configuration_drift(&ctx).await);
+    }
+    let stopped = ctx.stopped();
+    if let Some(note) = &stopped {
+        crate::halt::mark_stopped(&mut suites_report);
+        notes.push(note.clone());
+    }
+    let recorded = ctx.recorded_baselines();
+    if let Some(first) = recorded.first() {
+        notes.push(format!(
+            "new baselines: {} recorded for this target in {} (it had none; later runs compare against them)",
+            recorded.len(),
+            first.parent().unwrap_or(first).display()
+        ));
+    }
+    let locked = ctx.locked();
+    if !locked.is_empty() && !matches!(options.target, TargetSpec::Mock) {
+        notes.push(format!(
+            "the lockout checks locked these accounts (registered by this run) for the lockout window: {}",
+            locked.join(", ")
+        ));
+    }
+    notes.extend(ctx.target.release(&ctx.http).await);
     let report = RunReport {
         format_version: REPORT_FORMAT_VERSION,
         harness_version: env!("CARGO_PKG_VERSION").into(),
@@ -531,11 +605,28 @@ pub async fn execute(
     report.collect_findings();
     Ok(RunOutcome {
         report,
+        stopped,
         unreachable: ctx.target_was_unreachable(),
         secrets: ctx.redactor.secrets(),
         interrupted: ctx.was_interrupted(),
         snapshot_files: ctx.snapshot_files(),
     })
+}
+
+/// Where the live site, observed without harm, differs from the stated profile (one note per
+/// field); a site with a control API was given the profile, so it is not asked.
+async fn configuration_drift(ctx: &crate::runner::RunContext) -> Vec<String> {
+    let probe = crate::discover::Probe {
+        api_root: ctx.target.api_url(""),
+        site_id: &ctx.target.site_id,
+        env: &ctx.env,
+        allow_registration: false,
+        allow_lockout: false,
+    };
+    match crate::discover::observe(ctx, &probe).await {
+        Ok(findings) => crate::discover::drift(&ctx.profile, &findings),
+        Err(e) => vec![format!("configuration drift not checked: {e}")],
+    }
 }
 
 /// `pelcro-conformance mock`: serves until Ctrl-C.
@@ -614,4 +705,62 @@ pub async fn proxy(args: ProxyArgs) -> Result<Exit, AppError> {
     } else {
         Exit::Failed
     })
+}
+
+/// `pelcro-conformance profile discover`: a profile of what the site can be seen to do.
+pub async fn discover(args: DiscoverArgs) -> Result<Exit, AppError> {
+    use crate::discover::{DiscoverError, Probe, observe, profile_yaml};
+    let spec = TargetSpec::parse(&args.target)?;
+    let TargetSpec::Url(url) = &spec else {
+        return Err(AppError::usage(
+            "profile discover: --target takes the site's URL (the embedded mock's profile is the one it is given)",
+        ));
+    };
+    let env = match &args.env_file {
+        Some(path) => Environment::from_file(path)?,
+        None => Environment::process(),
+    };
+    let site_id = args
+        .site_id
+        .clone()
+        .or_else(|| env.get("PELCRO_SITE_ID"))
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            AppError::usage("profile discover: --site-id (or PELCRO_SITE_ID) is required")
+        })?;
+    let roots = match &args.ca_cert {
+        Some(path) => crate::http::read_ca_certificates(path)?,
+        None => Vec::new(),
+    };
+    let http = HttpClient::new(
+        Timeouts {
+            total: Duration::from_secs(args.timeout),
+            ..Timeouts::default()
+        },
+        &roots,
+    )
+    .map_err(AppError::environment)?;
+    let base = url.as_str().trim_end_matches('/');
+    let probe = Probe {
+        api_root: format!("{base}{}", crate::target::API_PREFIX),
+        site_id: &site_id,
+        env: &env,
+        allow_registration: args.allow_registration,
+        allow_lockout: args.allow_lockout,
+    };
+    let findings = observe(&http, &probe).await.map_err(|e| match e {
+        DiscoverError::Transport(e) => AppError::environment(format!("{base}: {e}")),
+        DiscoverError::Site(_) => AppError::usage(format!("{base}: {e}")),
+    })?;
+    let text = profile_yaml(&findings, base, &site_id, &crate::time::now_rfc3339());
+    for email in &findings.registered {
+        eprintln!("registered (to observe the site): {email}");
+    }
+    match &args.output {
+        Some(path) => std::fs::write(path, &text).map_err(|e| {
+            AppError::environment(format!("{}: cannot be written: {e}", path.display()))
+        })?,
+        None => report::console::print(&text),
+    }
+    Ok(Exit::Passed)
 }

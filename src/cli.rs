@@ -32,6 +32,48 @@ pub enum Command {
     /// A validating reverse proxy: forwards every request to the upstream and checks each answer
     /// under /api/v1/sdk against the contract; writes a report on Ctrl-C.
     Proxy(ProxyArgs),
+    /// Site profiles: `profile discover` writes one from what a site can be seen to do.
+    Profile(ProfileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    #[command(subcommand)]
+    pub command: ProfileCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Observe a site without harm and write its profile (each field says how it was learned).
+    Discover(DiscoverArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// The site's base URL (https://www.pelcro.com; plain http only to a loopback address).
+    #[arg(long, value_name = "URL")]
+    pub target: String,
+    /// The site id.
+    #[arg(long, env = "PELCRO_SITE_ID", value_name = "ID")]
+    pub site_id: Option<String>,
+    /// Trust the CA certificates of this PEM file too (a private CA).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Write the profile to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Read PELCRO_EMAIL / PELCRO_PASSWORD (the test account) from this file of KEY=VALUE lines.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Register a customer to learn the password policy (the email is printed).
+    #[arg(long)]
+    pub allow_registration: bool,
+    /// Lock an account registered for it to learn the lockout (needs --allow-registration).
+    #[arg(long, requires = "allow_registration")]
+    pub allow_lockout: bool,
+    /// Seconds to wait for a whole response.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), value_name = "SECONDS")]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -66,9 +108,12 @@ pub struct RunArgs {
     /// Write report.json, junit.xml, report.md and report.html into this folder.
     #[arg(long, value_name = "DIR", default_value = "target/conformance")]
     pub report_dir: PathBuf,
-    /// Where the stored snapshots of `snapshot: true` steps are (one folder per profile inside).
-    #[arg(long, value_name = "DIR", default_value = "snapshots")]
-    pub snapshots: PathBuf,
+    /// Where the baselines of `snapshot: true` steps are. Default: built in for the embedded mock
+    /// (pending files under --report-dir); for a URL, a folder per host and site under
+    /// $XDG_DATA_HOME/pelcro-conformance/baselines (~/.local/share/…). Given: DIR/<profile> for
+    /// the mock, DIR/<host>/site-<id>/<profile> for a URL.
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
     /// Write new and changed snapshots as pending `.snap.new` files (review them with
     /// `cargo insta review`, or accept them all with --accept-snapshots) instead of failing.
     #[arg(long, conflicts_with = "accept_snapshots")]
@@ -100,8 +145,9 @@ pub struct RunArgs {
     /// file of KEY=VALUE lines before the process environment.
     #[arg(long, value_name = "FILE")]
     pub env_file: Option<std::path::PathBuf>,
-    /// Run lockout checks against a live site too. They lock the account they use (a fresh one,
-    /// or PELCRO_EMAIL's) for the lockout window: use a throwaway account.
+    /// Run lockout checks against a live site too. Each locks an account the run registers (never
+    /// the test account) for the lockout window, so they need `allow_registration: true`; the
+    /// report names the accounts locked.
     #[arg(long)]
     pub allow_lockout: bool,
     /// Requests per second across all suites (default: no cap on a mock, 5 on a live site;

@@ -457,8 +457,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: &[
             answer(
                 200,
-                &[CUSTOMER_TOKEN],
-                "The updated customer with a fresh token",
+                &[CUSTOMER_TOKEN, CUSTOMER],
+                "The updated customer (the public pages add a fresh token; the guide does not)",
             ),
             E400,
             E401,

@@ -57,6 +57,12 @@ impl Environment {
         Ok(Environment { from_file })
     }
 
+    /// The same environment with `name` set to `value` (over the file and the process).
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Environment {
+        self.from_file.insert(name.to_string(), value.into());
+        self
+    }
+
     pub fn get(&self, name: &str) -> Option<String> {
         self.from_file
             .get(name)

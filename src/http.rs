@@ -1,4 +1,5 @@
-//! Sending requests: one pooled client, timeouts, and a cap on how much of a body is read.
+//! Sending requests: one pooled client, timeouts, no redirects followed, and a cap on how much
+//! of a body is read.
 
 use std::time::{Duration, Instant};
 
@@ -67,12 +68,26 @@ pub enum TransportError {
     TooLarge,
     #[error("the connection failed: {0}")]
     Other(String),
+    /// The answer began (status and headers came) and then broke off: the target did answer.
+    #[error("the connection failed mid-answer: {0}")]
+    BrokenAnswer(String),
+    /// Not sent: the run stopped sending after the target stopped answering (`halt`).
+    #[error("not sent: the target stopped answering")]
+    Stopped,
 }
 
 impl TransportError {
     /// Whether the target could not be reached at all (as opposed to answering badly).
     pub fn is_unreachable(&self) -> bool {
         matches!(self, TransportError::Connect(_))
+    }
+
+    /// Whether no HTTP answer came at all (counted towards stopping the run).
+    pub fn is_no_answer(&self) -> bool {
+        matches!(
+            self,
+            TransportError::Connect(_) | TransportError::Timeout(_) | TransportError::Other(_)
+        )
     }
 }
 
@@ -115,6 +130,9 @@ impl HttpClient {
             .timeout(timeouts.total)
             .user_agent(concat!("pelcro-conformance/", env!("CARGO_PKG_VERSION")))
             .https_only(false)
+            // A 3xx is an answer to judge, never a hop: following one would re-send the body
+            // (a password) to wherever it points, and credit that host's answer to the target.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(HttpClient { client, timeouts })
@@ -148,7 +166,11 @@ impl HttpClient {
             })
             .collect();
         let mut bytes = Vec::new();
-        while let Some(chunk) = reply.chunk().await.map_err(|e| self.classify(e))? {
+        let broken = |e: reqwest::Error| match self.classify(e) {
+            TransportError::Other(cause) => TransportError::BrokenAnswer(cause),
+            other => other,
+        };
+        while let Some(chunk) = reply.chunk().await.map_err(broken)? {
             if bytes.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(TransportError::TooLarge);
             }

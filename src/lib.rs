@@ -6,13 +6,17 @@
 //! `http`, `checks`) → `report` tells what was found; `snapshot` keeps step responses as insta
 //! `.snap` files. The `mock` is reached only over HTTP.
 
+pub mod account;
 pub mod app;
 pub mod backoff;
+pub mod baselines;
 pub mod checks;
 pub mod claims;
 pub mod cli;
 pub mod contract;
 pub mod credentials;
+pub mod discover;
+pub mod halt;
 pub mod http;
 pub mod input;
 pub mod leakscan;
@@ -22,6 +26,7 @@ pub mod profile;
 pub mod proxy;
 pub mod redact;
 pub mod report;
+pub mod restore;
 pub mod runner;
 pub mod schemas;
 pub mod snapshot;

@@ -21,6 +21,9 @@ async fn main() -> ExitCode {
         Command::Claims(args) => app::claims(args),
         Command::Openapi(args) => app::openapi(args).await,
         Command::Proxy(args) => app::proxy(args).await,
+        Command::Profile(args) => match args.command {
+            pelcro_conformance::cli::ProfileCommand::Discover(args) => app::discover(args).await,
+        },
     };
     let exit = match result {
         Ok(exit) => exit,

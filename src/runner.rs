@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 use crate::backoff::RateLimiter;
 use crate::checks::Gate;
 use crate::credentials::Environment;
+use crate::halt::{STOPPED, StopWatch};
 use crate::http::{HttpClient, OutgoingRequest, Response, TransportError};
 use crate::profile::SiteProfile;
 use crate::redact::Redactor;
@@ -44,16 +45,22 @@ pub struct RunContext {
     pub gate: Gate,
     limiter: RateLimiter,
     registrations: std::sync::Mutex<Vec<String>>,
+    /// Accounts the lockout suites locked.
+    locked: std::sync::Mutex<Vec<String>>,
     /// Shows suites as they finish (the command line sets it).
     pub progress: Option<Progress>,
     /// Compares `snapshot: true` steps with their stored snapshots.
     pub snapshots: Option<SnapshotStore>,
     /// Snapshot files this run wrote (pending or accepted), to scan for secrets.
     snapshot_files: std::sync::Mutex<Vec<std::path::PathBuf>>,
+    /// Baselines recorded by this run (a target seen for the first time).
+    recorded: std::sync::Mutex<Vec<std::path::PathBuf>>,
     /// Set on Ctrl-C: steps in flight finish, nothing new starts.
     interrupted: std::sync::atomic::AtomicBool,
     requests: AtomicUsize,
     unreachable: AtomicUsize,
+    /// Stops the run after the target stopped answering.
+    watch: StopWatch,
 }
 
 impl RunContext {
@@ -78,27 +85,55 @@ impl RunContext {
             gate: Gate::default(),
             limiter: RateLimiter::new(rate),
             registrations: std::sync::Mutex::new(Vec::new()),
+            locked: std::sync::Mutex::new(Vec::new()),
             interrupted: std::sync::atomic::AtomicBool::new(false),
             progress: None,
             snapshots: None,
             snapshot_files: std::sync::Mutex::new(Vec::new()),
+            recorded: std::sync::Mutex::new(Vec::new()),
             requests: AtomicUsize::new(0),
             unreachable: AtomicUsize::new(0),
+            watch: StopWatch::default(),
         }
     }
 
     /// Sends one request within the rate cap, counting those that found no one to answer.
+    /// After the target stopped answering, nothing more is sent (`halt`).
     pub async fn send(&self, request: &OutgoingRequest) -> Result<Response, TransportError> {
+        if self.stopped().is_some() {
+            return Err(TransportError::Stopped);
+        }
         self.limiter.acquire().await;
+        if self.stopped().is_some() {
+            return Err(TransportError::Stopped);
+        }
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let nth = self.watch.sending();
         let result = self.http.send(request).await;
         if result.as_ref().is_err_and(TransportError::is_unreachable) {
             self.unreachable.fetch_add(1, Ordering::Relaxed);
         }
+        match &result {
+            Ok(_) => self.watch.answered(),
+            Err(error) if error.is_no_answer() => {
+                let path = request
+                    .url
+                    .strip_prefix(&self.target.base_url)
+                    .unwrap_or(&request.url);
+                let what = format!("{} {path}: {error}", request.method);
+                self.watch.failed(nth, &self.redactor.text(&what));
+            }
+            Err(_) => {}
+        }
         result
     }
 
-    /// The generated emails that suites sent to a registration endpoint, sorted.
+    /// Where the run stopped sending because the target stopped answering, if it did.
+    pub fn stopped(&self) -> Option<String> {
+        self.watch.stopped()
+    }
+
+    /// The emails a registration endpoint accepted during the run, sorted.
     pub fn registrations(&self) -> Vec<String> {
         let mut emails = self
             .registrations
@@ -110,16 +145,39 @@ impl RunContext {
         emails
     }
 
-    /// Remembers the generated emails a suite run used (they may have been registered).
-    fn note_generated(&self, scope: &Scope) {
-        let emails = scope
-            .generated()
-            .filter(|(name, _)| name.starts_with("fresh_email"))
-            .filter_map(|(_, value)| value.as_str().map(String::from));
+    /// Remembers an email a registration endpoint accepted (a customer now exists).
+    pub fn note_registered(&self, email: &str) {
         self.registrations
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .push(email.to_string());
+    }
+
+    /// After a lockout suite ran: the accounts it registered were locked for the window.
+    fn note_locked(&self, scope: &Scope) {
+        let registered = self.registrations();
+        let emails = scope
+            .generated()
+            .filter(|(name, _)| name.starts_with("fresh_email"))
+            .filter_map(|(_, value)| value.as_str())
+            .filter(|email| registered.iter().any(|r| r == email))
+            .map(String::from);
+        self.locked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
             .extend(emails);
+    }
+
+    /// The accounts lockout suites locked (registered by this run), sorted.
+    pub fn locked(&self) -> Vec<String> {
+        let mut emails = self
+            .locked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        emails.sort();
+        emails.dedup();
+        emails
     }
 
     /// Remembers a snapshot file the run wrote.
@@ -128,6 +186,22 @@ impl RunContext {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(path);
+    }
+
+    /// Remembers a baseline recorded for a target that had none.
+    pub fn recorded_baseline(&self, path: std::path::PathBuf) {
+        self.recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path);
+    }
+
+    /// The baselines this run recorded.
+    pub fn recorded_baselines(&self) -> Vec<std::path::PathBuf> {
+        self.recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The snapshot files this run wrote.
@@ -222,6 +296,8 @@ pub async fn run_all(ctx: Arc<RunContext>, suites: Vec<LoadedSuite>) -> Vec<Suit
         .into_iter()
         .enumerate()
         .partition(|(_, s)| runs_alone(&s.suite));
+    let (account, shared): (Vec<_>, Vec<_>) =
+        shared.into_iter().partition(|(_, s)| s.suite.account);
 
     let permits = Arc::new(Semaphore::new(ctx.jobs));
     let mut tasks = tokio::task::JoinSet::new();
@@ -230,19 +306,39 @@ pub async fn run_all(ctx: Arc<RunContext>, suites: Vec<LoadedSuite>) -> Vec<Suit
         let permits = Arc::clone(&permits);
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.ok();
-            (index, run_suite(&ctx, &loaded, index).await)
+            vec![(index, run_suite(&ctx, &loaded, index).await)]
+        });
+    }
+    // The test account's suites, one after another, beside the others.
+    if !account.is_empty() {
+        let ctx = Arc::clone(&ctx);
+        let permits = Arc::clone(&permits);
+        tasks.spawn(async move {
+            let mut done = Vec::new();
+            for (index, loaded) in account {
+                let _permit = permits.acquire().await.ok();
+                done.push((index, run_suite(&ctx, &loaded, index).await));
+            }
+            done
         });
     }
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((index, report)) => slots[index] = Some(report),
+            Ok(done) => {
+                for (index, report) in done {
+                    slots[index] = Some(report);
+                }
+            }
             // A panic in a suite is a harness bug; the suite's slot is filled below as failed.
             Err(error) => eprintln!("internal error in a suite task: {error}"),
         }
     }
     for (index, loaded) in &alone {
-        slots[*index] = Some(run_suite(&ctx, loaded, *index).await);
-        restore_target(&ctx, &loaded.suite).await;
+        let report = run_suite(&ctx, loaded, *index).await;
+        if report.outcome != SuiteOutcome::Skipped {
+            restore_target(&ctx, &loaded.suite).await;
+        }
+        slots[*index] = Some(report);
     }
     slots
         .into_iter()
@@ -283,15 +379,19 @@ fn condition_holds(when: &str, scope: &mut Scope) -> Result<bool, TemplateError>
     })
 }
 
-/// After a suite that changed the mock, puts back the run's profile and clears faults.
+/// After a suite that changed the mock, puts back the run's profile and clears faults. Only a
+/// target with the control API gets these requests, and only after a suite that ran.
 async fn restore_target(ctx: &RunContext, suite: &Suite) {
-    if !suite.requires.contains(&Capability::Control)
-        && !suite.requires.contains(&Capability::Faults)
-    {
+    if !ctx.target.has(Capability::Control) {
         return;
     }
-    if let Err(error) = ctx.target.apply_profile(&ctx.profile, &ctx.http).await {
+    if suite.requires.contains(&Capability::Control)
+        && let Err(error) = ctx.target.apply_profile(&ctx.profile, &ctx.http).await
+    {
         eprintln!("warning: could not restore the mock's site settings: {error}");
+    }
+    if !suite.requires.contains(&Capability::Faults) {
+        return;
     }
     let clear = OutgoingRequest {
         method: reqwest::Method::DELETE,
@@ -332,6 +432,11 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
         report.reason = Some(INTERRUPTED.into());
         return report;
     }
+    if ctx.stopped().is_some() {
+        report.outcome = SuiteOutcome::Skipped;
+        report.reason = Some(STOPPED.into());
+        return report;
+    }
     let missing: Vec<&str> = suite
         .requires
         .iter()
@@ -348,6 +453,16 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
         return report;
     }
 
+    if suite.account && !crate::account::given(&ctx.env) {
+        report.outcome = SuiteOutcome::Skipped;
+        report.reason = Some(format!(
+            "uses the test account: set {} and {} (and {} for the username checks)",
+            crate::account::EMAIL,
+            crate::account::PASSWORD,
+            crate::account::USERNAME
+        ));
+        return report;
+    }
     if !ctx.profile.allow_registration && registers(suite) {
         report.outcome = SuiteOutcome::Skipped;
         report.reason = Some(
@@ -423,6 +538,12 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
             report.reason.get_or_insert_with(|| INTERRUPTED.into());
             continue;
         }
+        if ctx.stopped().is_some() {
+            report
+                .steps
+                .push(StepReport::not_run(&step.value.name, STOPPED));
+            continue;
+        }
         let env = StepEnv {
             ctx,
             suite_name: &suite.name,
@@ -463,7 +584,9 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
         }
         report.steps.push(step_report);
     }
-    ctx.note_generated(&scope);
+    if suite.claims.iter().any(|c| c == "LOCKOUT") {
+        ctx.note_locked(&scope);
+    }
     report.duration_ms = started.elapsed().as_millis() as u64;
     report
 }

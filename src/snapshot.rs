@@ -19,6 +19,10 @@
 //!   `.snap` ([`SnapshotOutcome::Written`]).
 //!
 //! In every mode a match removes a stale `.snap.new` left by an earlier run.
+//!
+//! A store may read built-in (embedded, read-only) baselines and put its pending files elsewhere,
+//! and may record missing snapshots as the baselines of a new target
+//! ([`SnapshotOutcome::Recorded`]); `baselines` decides which store a run gets.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -59,6 +63,8 @@ pub enum SnapshotOutcome {
     Changed { diff: String, pending: PathBuf },
     /// `Accept` mode wrote the `.snap` (new or changed).
     Written(PathBuf),
+    /// A first run against a target recorded its baseline here (not a failure).
+    Recorded(PathBuf),
     /// The store could not read or write a file (the message names it).
     Error(String),
 }
@@ -81,16 +87,51 @@ impl SnapshotOutcome {
     }
 }
 
-/// Snapshots in one folder.
+/// Snapshots in one folder (or, for the embedded mock, the built-in baselines of one profile,
+/// read from the binary; see `baselines`).
 #[derive(Debug, Clone)]
 pub struct SnapshotStore {
     dir: PathBuf,
     mode: SnapshotMode,
+    /// Read the stored snapshots from here instead of `dir` (read-only).
+    built_in: Option<&'static include_dir::Dir<'static>>,
+    /// Where `.snap.new` files go, when not beside the stored ones.
+    pending_dir: Option<PathBuf>,
+    /// A missing snapshot is recorded as the baseline (a first run against a new target), not
+    /// a failure.
+    record_missing: bool,
 }
 
 impl SnapshotStore {
     pub fn new(dir: PathBuf, mode: SnapshotMode) -> SnapshotStore {
-        SnapshotStore { dir, mode }
+        SnapshotStore {
+            dir,
+            mode,
+            built_in: None,
+            pending_dir: None,
+            record_missing: false,
+        }
+    }
+
+    /// Built-in baselines, read-only: `shown_as` names them in messages, `pending_dir` takes the
+    /// `.snap.new` files of new and changed responses.
+    pub fn built_in(
+        files: &'static include_dir::Dir<'static>,
+        shown_as: PathBuf,
+        pending_dir: PathBuf,
+        mode: SnapshotMode,
+    ) -> SnapshotStore {
+        SnapshotStore {
+            built_in: Some(files),
+            pending_dir: Some(pending_dir),
+            ..SnapshotStore::new(shown_as, mode)
+        }
+    }
+
+    /// Missing snapshots are recorded as this target's baselines instead of failing.
+    pub fn recording_missing(mut self) -> SnapshotStore {
+        self.record_missing = true;
+        self
     }
 
     pub fn mode(&self) -> SnapshotMode {
@@ -111,11 +152,18 @@ impl SnapshotStore {
     /// redacted; it is stabilized here.
     pub fn check(&self, suite_name: &str, step_name: &str, snapshot: &Value) -> SnapshotOutcome {
         let path = self.path(suite_name, step_name);
-        let pending = pending_path(&path);
+        let pending_dir = self.pending_dir.as_deref().unwrap_or(&self.dir);
+        let pending = pending_path(&pending_dir.join(path.file_name().unwrap_or_default()));
         let body = body_text(snapshot);
         let file = file_text(suite_name, step_name, &body);
 
-        let stored = if path.exists() {
+        let stored = if let Some(files) = self.built_in {
+            let name = path.file_name().unwrap_or_default();
+            files
+                .get_file(files.path().join(name))
+                .and_then(|f| f.contents_utf8())
+                .map(|text| TextSnapshotContents::new(stored_body(text), TextSnapshotKind::File))
+        } else if path.exists() {
             match Snapshot::from_file(&path) {
                 Ok(snap) => match snap.contents() {
                     SnapshotContents::Text(text) => Some(text.clone()),
@@ -142,11 +190,32 @@ impl SnapshotStore {
             return SnapshotOutcome::Matched;
         }
 
-        if let Err(e) = std::fs::create_dir_all(&self.dir) {
+        let record = self.record_missing && stored.is_none();
+        if self.built_in.is_some() && self.mode == SnapshotMode::Accept {
+            return SnapshotOutcome::Error(format!(
+                "snapshot {}: the built-in baselines are read-only; give --snapshots DIR (in a checkout: --snapshots snapshots) to accept into a folder",
+                path.display()
+            ));
+        }
+        let folder = if self.mode == SnapshotMode::Accept || record {
+            &self.dir
+        } else {
+            pending_dir
+        };
+        if let Err(e) = std::fs::create_dir_all(folder) {
             return SnapshotOutcome::Error(format!(
                 "snapshot folder {}: cannot be created: {e}",
-                self.dir.display()
+                folder.display()
             ));
+        }
+        if record {
+            if let Err(e) = std::fs::write(&path, &file) {
+                return SnapshotOutcome::Error(format!(
+                    "snapshot {}: cannot be written: {e}",
+                    path.display()
+                ));
+            }
+            return SnapshotOutcome::Recorded(path);
         }
         if self.mode == SnapshotMode::Accept {
             if let Err(e) = std::fs::write(&path, &file) {
@@ -174,6 +243,16 @@ impl SnapshotStore {
             },
         }
     }
+}
+
+/// The body of an insta `.snap` file: what follows the header between `---` lines.
+fn stored_body(text: &str) -> String {
+    let body = text
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map(|(_, body)| body)
+        .unwrap_or(text);
+    body.trim_end_matches('\n').to_string()
 }
 
 /// `x.snap` → `x.snap.new`.

@@ -10,6 +10,7 @@ use crate::backoff::{self, WaitSource};
 use crate::checks::{
     self, CheckKind, CheckResult, Expectations, JwtExpectations, Level, matcher::Matcher,
 };
+use crate::halt::STOPPED;
 use crate::http::{Body, OutgoingRequest, Response, TransportError};
 use crate::redact::{Redactor, is_secret_key};
 use crate::report::{Evidence, StepOutcome, StepReport};
@@ -180,11 +181,13 @@ async fn send_and_check(
         let response = send_honouring_429(ctx, &request, expects_429, owns_clock, report).await;
         let response = match response {
             Ok(response) => response,
+            Err(TransportError::Stopped) => return Err(Halt::NotRun(STOPPED.into())),
             Err(error) => {
                 report.evidence = Some(evidence(ctx, &request, None));
                 return Err(Halt::Errored(error.to_string()));
             }
         };
+        note_registration(ctx, spec, &request, &response);
         let mut results = checks::evaluate(&expectations, &response, &ctx.schemas);
         for result in &mut results {
             result.level = documented_level(&step.expect, result);
@@ -293,6 +296,26 @@ async fn send_honouring_429(
         response = ctx.send(request).await?;
     }
     Ok(response)
+}
+
+/// A registration the target accepted created a customer: the report lists its email.
+fn note_registration(
+    ctx: &RunContext,
+    spec: &RequestSpec,
+    request: &OutgoingRequest,
+    response: &Response,
+) {
+    if spec.control || !spec.path.starts_with("/auth/register") {
+        return;
+    }
+    if !(200..300).contains(&response.status) {
+        return;
+    }
+    if let Some(Body::Json(body)) = &request.body
+        && let Some(email) = body.get("email").and_then(Value::as_str)
+    {
+        ctx.note_registered(email);
+    }
 }
 
 /// Renders a request and places `site_id` as the step asks.
@@ -546,6 +569,12 @@ fn capture(
     let mut failures = Vec::new();
     for (name, from) in &step.capture {
         let from = from.as_str().unwrap_or_default();
+        // `/data/first_name?`: an optional field, captured as null when null or absent (to put
+        // back later exactly as it was).
+        let (from, optional) = match from.strip_suffix('?') {
+            Some(from) => (from, true),
+            None => (from, false),
+        };
         let (value, kind) = match from.strip_prefix("header:") {
             Some(header) => (
                 response.header(header).map(|v| Value::String(v.into())),
@@ -560,7 +589,12 @@ fn capture(
                 CheckKind::Json,
             ),
         };
+        let value = match value {
+            None if optional => Some(Value::Null),
+            value => value,
+        };
         match value {
+            Some(Value::Null) if optional => scope.set(name.clone(), Value::Null),
             Some(value) if !value.is_null() => {
                 let last_segment = from.rsplit(['/', '.', ':']).next().unwrap_or(from);
                 if is_secret_key(name) || is_secret_key(last_segment) {
@@ -612,6 +646,13 @@ fn compare_snapshot(
             report
                 .notes
                 .push(format!("snapshot written: {}", path.display()));
+        }
+        SnapshotOutcome::Recorded(path) => {
+            ctx.wrote_snapshot(path.clone());
+            ctx.recorded_baseline(path.clone());
+            report
+                .notes
+                .push(format!("new baseline recorded: {}", path.display()));
         }
         SnapshotOutcome::Matched | SnapshotOutcome::Error(_) => {}
     }

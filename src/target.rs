@@ -1,16 +1,19 @@
 //! The system under test: the embedded mock, or a Pelcro site (or a mock) at a URL.
 //!
-//! A target's capabilities are probed through the mock's control API; Pelcro answers 404 there,
-//! so it has none, and checks that need one are skipped with a reason.
+//! A target's capabilities are probed through the mock's control API, once; Pelcro answers 404
+//! there, so it has none, checks that need one are skipped with a reason, and no other request
+//! goes to `/__control` on it. A standalone mock's state is saved before the run changes it and
+//! put back after (`restore`).
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use serde_json::{Value, json};
 
-use crate::http::{Body, HttpClient, OutgoingRequest};
+use crate::http::{Body, HttpClient, OutgoingRequest, TransportError};
 use crate::mock::{MockConfig, MockServer};
 use crate::profile::SiteProfile;
+use crate::restore::{Control, SavedState};
 use crate::suite::Capability;
 
 /// The API root under a target's base URL.
@@ -65,8 +68,46 @@ impl TargetSpec {
                 "--target `{text}`: give the base URL without a query or fragment"
             )));
         }
-        Ok(TargetSpec::Url(url))
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(TargetError::Usage(format!(
+                "--target: give the base URL without credentials in it ({}://{}…)",
+                url.scheme(),
+                url.host_str().unwrap_or_default()
+            )));
+        }
+        Ok(TargetSpec::Url(base_of(url, text)?))
     }
+
+    /// The host (and port, when not the scheme's default) a URL target names: where its
+    /// baselines live. `None` for the embedded mock.
+    pub fn host_label(&self) -> Option<String> {
+        match self {
+            TargetSpec::Mock => None,
+            TargetSpec::Url(url) => Some(match url.port() {
+                Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+                None => url.host_str().unwrap_or_default().to_string(),
+            }),
+        }
+    }
+}
+
+/// `https://host`, `https://host/`, `https://host/api/v1/sdk` and `https://host/api/v1/sdk/`
+/// name one target: the site's origin (a deployment under a prefix keeps its prefix). The API
+/// root is added to every request, so it must not be in the base.
+fn base_of(mut url: url::Url, text: &str) -> Result<url::Url, TargetError> {
+    let path = url.path().trim_end_matches('/');
+    let base = path
+        .strip_suffix(API_PREFIX)
+        .unwrap_or(path)
+        .trim_end_matches('/');
+    if base.contains(CONTROL_PREFIX) {
+        return Err(TargetError::Usage(format!(
+            "--target `{text}`: give the site's base URL, not a path under {CONTROL_PREFIX}"
+        )));
+    }
+    let base = format!("{base}/");
+    url.set_path(&base);
+    Ok(url)
 }
 
 fn is_loopback(url: &url::Url) -> bool {
@@ -88,6 +129,8 @@ pub struct Target {
     pub capabilities: BTreeSet<Capability>,
     /// Keeps the embedded mock alive for the run.
     _mock: Option<MockServer>,
+    /// A standalone mock's state before the run changed it, put back by [`Target::release`].
+    saved: Option<SavedState>,
 }
 
 impl Target {
@@ -117,7 +160,7 @@ impl Target {
                 ("embedded mock".to_string(), server.base_url(), Some(server))
             }
             TargetSpec::Url(url) => (
-                url.to_string(),
+                url.as_str().trim_end_matches('/').to_string(),
                 url.as_str().trim_end_matches('/').to_string(),
                 None,
             ),
@@ -128,14 +171,34 @@ impl Target {
             site_id: site_id.to_string(),
             capabilities: BTreeSet::new(),
             _mock: mock,
+            saved: None,
         };
         target.capabilities = target.probe(http).await?;
         if target.capabilities.contains(&Capability::Control) && !matches!(spec, TargetSpec::Mock) {
+            // A standalone mock is someone's: what the run changes is put back by `release`.
+            let control = target.control(http);
+            let saved = control.save(&target.site_id).await.map_err(|e| {
+                TargetError::Unreachable(format!(
+                    "{}: the mock's state cannot be saved, so the run changes nothing: {e}",
+                    target.label
+                ))
+            })?;
+            target.saved = Some(saved);
             target.apply_profile(profile, http).await?;
-            // Exact windows however slowly requests come; `release` thaws it after the run.
+            if let Err(e) = target.control(http).clear_faults().await {
+                return Err(TargetError::Unreachable(format!("{}: {e}", target.label)));
+            }
+            // Exact windows however slowly requests come; `release` gives the clock back.
             target.clock_control("/clock/freeze", http).await;
         }
         Ok(target)
+    }
+
+    fn control<'a>(&self, http: &'a HttpClient) -> Control<'a> {
+        Control {
+            http,
+            root: self.control_url(""),
+        }
     }
 
     pub fn api_url(&self, path: &str) -> String {
@@ -154,11 +217,16 @@ impl Target {
     async fn probe(&self, http: &HttpClient) -> Result<BTreeSet<Capability>, TargetError> {
         let response = match http.send(&get(self.control_url("/capabilities"))).await {
             Ok(response) => response,
-            Err(e) if e.is_unreachable() => {
+            // It answered, but too much or broken off: no control API, and the suites will say
+            // what else is wrong.
+            Err(TransportError::TooLarge | TransportError::BrokenAnswer(_)) => {
+                return Ok(BTreeSet::new());
+            }
+            // No connection, a timeout, or no HTTP answer at all (plain HTTP to a TLS port): the
+            // run cannot happen.
+            Err(e) => {
                 return Err(TargetError::Unreachable(format!("{}: {e}", self.label)));
             }
-            // It answered, badly: no control API, and the suites will say what else is wrong.
-            Err(_) => return Ok(BTreeSet::new()),
         };
         let listed = response
             .json
@@ -207,11 +275,18 @@ impl Target {
         Ok(())
     }
 
-    /// Gives a standalone mock back its running clock after a run (the embedded mock just stops).
-    pub async fn release(&self, http: &HttpClient) {
-        if self._mock.is_none() && self.has(Capability::Clock) {
-            self.clock_control("/clock/unfreeze", http).await;
-        }
+    /// Puts a standalone mock back as the run found it: site settings, faults and clock (the
+    /// embedded mock just stops). Returns what could not be put back, for the report's notes.
+    pub async fn release(&self, http: &HttpClient) -> Vec<String> {
+        let Some(saved) = &self.saved else {
+            return Vec::new();
+        };
+        self.control(http)
+            .put_back(&self.site_id, saved)
+            .await
+            .into_iter()
+            .map(|e| format!("{}: not put back after the run: {e}", self.label))
+            .collect()
     }
 
     /// Freezes or thaws a mock's clock; a mock without the endpoint keeps its clock as it is.
@@ -280,5 +355,44 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_origin_and_the_api_root_with_or_without_a_slash_name_one_target() {
+        let forms = [
+            "https://pelcro.example",
+            "https://pelcro.example/",
+            "https://pelcro.example/api/v1/sdk",
+            "https://pelcro.example/api/v1/sdk/",
+            "https://pelcro.example//api/v1/sdk//",
+        ];
+        for form in forms {
+            assert_eq!(
+                TargetSpec::parse(form).unwrap(),
+                TargetSpec::parse("https://pelcro.example").unwrap(),
+                "{form}"
+            );
+        }
+        let TargetSpec::Url(url) = TargetSpec::parse("https://h.example/api/v1/sdk").unwrap()
+        else {
+            panic!("a URL target")
+        };
+        assert_eq!(url.as_str(), "https://h.example/");
+        // A deployment under a prefix keeps it.
+        let TargetSpec::Url(url) = TargetSpec::parse("https://h.example/eu/api/v1/sdk/").unwrap()
+        else {
+            panic!("a URL target")
+        };
+        assert_eq!(url.as_str(), "https://h.example/eu/");
+        assert_eq!(
+            TargetSpec::parse("https://h.example:8443/")
+                .unwrap()
+                .host_label(),
+            Some("h.example:8443".to_string())
+        );
+        assert!(matches!(
+            TargetSpec::parse("https://user:pw@h.example/"),
+            Err(TargetError::Usage(m)) if !m.contains("pw")
+        ));
     }
 }

@@ -181,7 +181,7 @@ steps:
     );
     assert_eq!(
         report.suites[0].reason.as_deref(),
-        Some(format!("needs the clock capability, which {base}/ lacks").as_str())
+        Some(format!("needs the clock capability, which {base} lacks").as_str())
     );
     assert_eq!(
         report.suites[1].outcome,
@@ -355,4 +355,201 @@ steps:
     })
     .await;
     assert_eq!(strict.suites[0].outcome, SuiteOutcome::Failed);
+}
+
+/// A target whose login answers `307` to another origin, which counts what reaches it.
+async fn start_redirecting_target() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::{Router, http::StatusCode, response::IntoResponse, routing::any};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let reached = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&reached);
+    let elsewhere = Router::new().fallback(move || {
+        let counter = Arc::clone(&counter);
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            StatusCode::OK
+        }
+    });
+    let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_addr = other.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(other, elsewhere).await.unwrap() });
+    let location = format!("http://{other_addr}/api/v1/sdk/auth/login");
+    let app = Router::new()
+        .route(
+            "/api/v1/sdk/auth/login",
+            any(move || {
+                let location = location.clone();
+                async move {
+                    (
+                        StatusCode::TEMPORARY_REDIRECT,
+                        [("location", location)],
+                        "moved",
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .fallback(|| async { StatusCode::NOT_FOUND });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), reached)
+}
+
+#[tokio::test]
+async fn a_redirect_is_an_answer_judged_by_the_contract_and_the_login_body_never_reaches_the_other_origin()
+ {
+    let (base, reached) = start_redirecting_target().await;
+    let options = RunOptions::new(
+        TargetSpec::parse(&base).unwrap(),
+        SiteProfile::default(),
+        SchemaSet::embedded().unwrap(),
+    );
+    let login = suite(
+        "name: log in
+claims: [LOGIN-OK]
+steps:
+  - name: log in
+    request: { method: POST, path: /auth/login, json: { email: \"{{ fresh_email }}\", password: \"{{ fresh_password }}\" } }
+    expect: { status: 200, schema: customer-token-envelope }
+",
+    );
+    let outcome = execute(options, vec![login])
+        .await
+        .unwrap_or_else(|e| panic!("{:?}", e.messages));
+    let report = outcome.report;
+    let step = &report.suites[0].steps[0];
+    assert_eq!(
+        step.outcome,
+        StepOutcome::Failed,
+        "{}",
+        console::render(&report, true)
+    );
+    assert_eq!(step.evidence.as_ref().and_then(|e| e.status), Some(307));
+    assert_eq!(
+        reached.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the redirect was followed"
+    );
+}
+
+#[tokio::test]
+async fn a_target_without_the_control_api_gets_one_probe_there_and_nothing_else() {
+    use axum::{Router, extract::Request, http::StatusCode};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let control = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&control);
+    let app = Router::new().fallback(move |request: Request| {
+        let counter = Arc::clone(&counter);
+        async move {
+            if request.uri().path().starts_with("/__control") {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            StatusCode::NOT_FOUND
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut options = RunOptions::new(
+        TargetSpec::parse(&format!("http://{addr}")).unwrap(),
+        SiteProfile::default(),
+        SchemaSet::embedded().unwrap(),
+    );
+    options.politeness.max_rps = pelcro_conformance::runner::RateCap::Unlimited;
+    // Every built-in suite: those needing the control API, faults or the clock are skipped.
+    let suites = pelcro_conformance::suite::load::load_all(
+        &pelcro_conformance::suite::load::embedded_sources(),
+        &pelcro_conformance::suite::LoadContext {
+            schemas: &SchemaSet::embedded().unwrap(),
+            profile: &SiteProfile::default().to_json(),
+            live: true,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let outcome = execute(options, suites)
+        .await
+        .unwrap_or_else(|e| panic!("{:?}", e.messages));
+    assert!(
+        outcome
+            .report
+            .suites
+            .iter()
+            .any(|s| s.outcome == SuiteOutcome::Skipped)
+    );
+    assert_eq!(
+        control.load(Ordering::SeqCst),
+        1,
+        "only the capability probe"
+    );
+    assert!(
+        outcome.report.notes.iter().all(|n| !n.contains("put back")),
+        "{:?}",
+        outcome.report.notes
+    );
+}
+
+#[tokio::test]
+async fn a_standalone_mock_gets_back_its_settings_faults_and_clock_when_the_run_ends() {
+    use pelcro_conformance::mock::{MockConfig, MockServer};
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let before_site = mock.site(1).await.unwrap();
+    mock.faults()
+        .on("GET", "/plan")
+        .nth(1000)
+        .status(503)
+        .add()
+        .await
+        .unwrap();
+    let before_clock = mock.clock().await.unwrap();
+    let (strict, _) = pelcro_conformance::app::load_profile(Some("strict")).unwrap();
+    assert_ne!(
+        strict, before_site,
+        "the run's profile differs from the mock's"
+    );
+    let options = RunOptions::new(
+        TargetSpec::parse(&mock.base_url()).unwrap(),
+        strict.clone(),
+        SchemaSet::embedded().unwrap(),
+    );
+    // Moves the clock 60+ days, scripts faults and changes site settings.
+    let suites: Vec<_> = [
+        "tokens/expiry.yaml",
+        "errors/backoff-429.yaml",
+        "auth/passwordless-disabled.yaml",
+    ]
+    .iter()
+    .map(|file| {
+        common::load_suite(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("suites")
+                .join(file),
+            &strict,
+        )
+    })
+    .collect();
+    let outcome = execute(options, suites)
+        .await
+        .unwrap_or_else(|e| panic!("{:?}", e.messages));
+    assert!(
+        outcome
+            .report
+            .suites
+            .iter()
+            .all(|s| s.outcome != SuiteOutcome::Skipped),
+        "{}",
+        console::render(&outcome.report, true)
+    );
+    assert_eq!(mock.site(1).await.unwrap(), before_site);
+    let faults = mock.faults().list().await.unwrap();
+    assert_eq!(faults.len(), 1, "{faults:?}");
+    assert_eq!((faults[0].path.as_str(), faults[0].nth), ("/plan", 1000));
+    let after_clock = mock.clock().await.unwrap();
+    assert_eq!(after_clock.frozen, before_clock.frozen);
+    assert!(
+        (after_clock.offset_seconds - before_clock.offset_seconds).abs() <= 1,
+        "{before_clock:?} → {after_clock:?}"
+    );
 }

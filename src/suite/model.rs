@@ -25,6 +25,11 @@ pub struct Suite {
     /// otherwise it is skipped with the reason. An unset `env.NAME` in it also skips.
     #[serde(default)]
     pub when: Option<String>,
+    /// Uses the test account (`{{ env.PELCRO_EMAIL }}`, `{{ env.PELCRO_PASSWORD }}`): skipped
+    /// when it is not given, and run one at a time with the other account suites (a site with
+    /// single user authentication ends earlier sessions at each login).
+    #[serde(default)]
+    pub account: bool,
     /// Suite variables, rendered once, in order, before the first step.
     #[serde(default)]
     pub vars: Map<String, Value>,
