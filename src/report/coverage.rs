@@ -349,6 +349,24 @@ pub fn variations(profile: &crate::profile::SiteProfile) -> Vec<Variation> {
     ]
 }
 
+/// The sentence that opens the advisories section of every report.
+pub fn advisories_intro(strict: bool) -> &'static str {
+    if strict {
+        "Checks of what the mock does where the documents are silent. The target differs there; under --strict that fails the run."
+    } else {
+        "Checks of what the mock does where the documents are silent. The target differs there; this fails no claim (--strict would fail the run)."
+    }
+}
+
+/// The sentence that opens the snapshot-changes section of every report.
+pub fn snapshot_changes_intro(fail_on_change: bool) -> &'static str {
+    if fail_on_change {
+        "Responses that differ from the target's accepted baseline, or have none yet: drift, failing this run (--fail-on-snapshot-change)."
+    } else {
+        "Responses that differ from the target's accepted baseline, or have none yet: drift, not a verdict."
+    }
+}
+
 /// `1 advisory`, `3 advisories`.
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

@@ -24,12 +24,8 @@ fn findings(out: &mut String, report: &RunReport) {
     if !report.advisories.is_empty() {
         let _ = writeln!(
             out,
-            "<h2>Advisories</h2>\n<p>Checks of what the mock does where the documents are silent. The target differs there; this fails no claim{}.</p>\n<ul class=\"advisories\">",
-            if report.strict {
-                ""
-            } else {
-                " (<code>--strict</code> would fail it)"
-            }
+            "<h2>Advisories</h2>\n<p>{}</p>\n<ul class=\"advisories\">",
+            esc(coverage::advisories_intro(report.strict))
         );
         for a in &report.advisories {
             let why = a
@@ -51,12 +47,10 @@ fn findings(out: &mut String, report: &RunReport) {
     if !report.snapshot_changes.is_empty() {
         let _ = writeln!(
             out,
-            "<h2>Snapshot changes</h2>\n<p>Responses that differ from the target's accepted baseline, or have none yet: drift, {}.</p>\n<ul class=\"snapshots\">",
-            if report.fail_on_snapshot_change {
-                "failing this run (<code>--fail-on-snapshot-change</code>)"
-            } else {
-                "not a verdict"
-            }
+            "<h2>Snapshot changes</h2>\n<p>{}</p>\n<ul class=\"snapshots\">",
+            esc(coverage::snapshot_changes_intro(
+                report.fail_on_snapshot_change
+            ))
         );
         for c in &report.snapshot_changes {
             let _ = writeln!(

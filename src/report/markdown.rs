@@ -20,16 +20,7 @@ use super::{RunReport, StepOutcome, SuiteOutcome, SuiteReport};
 fn findings(out: &mut String, report: &RunReport) {
     if !report.advisories.is_empty() {
         let _ = writeln!(out, "## Advisories\n");
-        let _ = writeln!(
-            out,
-            "Checks of what the mock does where the documents are silent. The target differs there; \
-             this is not a failure of any claim{}.\n",
-            if report.strict {
-                ""
-            } else {
-                " (`--strict` would fail it)"
-            }
-        );
+        let _ = writeln!(out, "{}\n", coverage::advisories_intro(report.strict));
         for a in &report.advisories {
             let _ = writeln!(
                 out,
@@ -49,12 +40,8 @@ fn findings(out: &mut String, report: &RunReport) {
         let _ = writeln!(out, "## Snapshot changes\n");
         let _ = writeln!(
             out,
-            "Responses that differ from the target's accepted baseline, or have none yet: drift, {}.\n",
-            if report.fail_on_snapshot_change {
-                "failing this run (`--fail-on-snapshot-change`)"
-            } else {
-                "not a verdict"
-            }
+            "{}\n",
+            coverage::snapshot_changes_intro(report.fail_on_snapshot_change)
         );
         for c in &report.snapshot_changes {
             let _ = writeln!(
