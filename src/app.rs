@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::checks::Gate;
 use crate::cli::{
-    ClaimsArgs, ClaimsFormat, DiffArgs, DiscoverArgs, MockArgs, OpenapiArgs, ProxyArgs, RunArgs,
+    CheckArgs, ClaimsArgs, ClaimsFormat, CompletionsArgs, DiffArgs, DiscoverArgs, ManArgs,
+    MockArgs, OpenapiArgs, ProxyArgs, RunArgs,
 };
 use crate::credentials::Environment;
 use crate::http::{HttpClient, Timeouts};
@@ -111,13 +112,14 @@ fn load_schemas(dir: Option<&Path>) -> Result<SchemaSet, AppError> {
     .map_err(|e| AppError::usage(e.to_string()))
 }
 
-fn load_suites(
-    args: &RunArgs,
+/// Every suite file of `dir` (the built-in ones without it), loaded and statically checked.
+fn load_suite_files(
+    dir: Option<&Path>,
     schemas: &SchemaSet,
     profile: &SiteProfile,
     live: bool,
 ) -> Result<Vec<LoadedSuite>, AppError> {
-    let sources = match &args.suites {
+    let sources = match dir {
         Some(dir) => suite::load::dir_sources(dir)?,
         None => suite::load::embedded_sources(),
     };
@@ -127,7 +129,16 @@ fn load_suites(
         profile: &profile_json,
         live,
     };
-    let suites = suite::load::load_all(&sources, &ctx).map_err(AppError::inputs)?;
+    suite::load::load_all(&sources, &ctx).map_err(AppError::inputs)
+}
+
+fn load_suites(
+    args: &RunArgs,
+    schemas: &SchemaSet,
+    profile: &SiteProfile,
+    live: bool,
+) -> Result<Vec<LoadedSuite>, AppError> {
+    let suites = load_suite_files(args.suites.as_deref(), schemas, profile, live)?;
     for claim in &args.claims {
         if crate::claims::find(claim).is_none() {
             return Err(AppError::usage(format!(
@@ -369,20 +380,56 @@ fn unreachable(
     }
 }
 
+/// `pelcro-conformance check`: loads the suites, schemas and profile as `run` would, sends
+/// nothing. Every problem is reported together (exit 2).
+pub fn check(args: CheckArgs) -> Result<Exit, AppError> {
+    let (profile, profile_source) = load_profile(args.profile.as_deref())?;
+    let schemas = load_schemas(args.schemas.as_deref())?;
+    let suites = load_suite_files(args.suites.as_deref(), &schemas, &profile, args.live)?;
+    let steps: usize = suites.iter().map(|s| s.suite.steps.len()).sum();
+    report::console::print(&format!(
+        "ok: {} suites ({steps} steps), {} schemas, profile {} ({profile_source})\n",
+        suites.len(),
+        schemas.names().len(),
+        profile.name
+    ));
+    Ok(Exit::Passed)
+}
+
+/// `pelcro-conformance completions SHELL`.
+pub fn completions(args: CompletionsArgs) -> Result<Exit, AppError> {
+    use clap::CommandFactory;
+    let mut command = crate::cli::Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "pelcro-conformance", &mut out);
+    report::console::print(&String::from_utf8_lossy(&out));
+    Ok(Exit::Passed)
+}
+
+/// `pelcro-conformance man [--output FILE]`.
+pub fn man(args: ManArgs) -> Result<Exit, AppError> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(crate::cli::Cli::command())
+        .render(&mut out)
+        .map_err(|e| AppError::environment(format!("cannot render the man page: {e}")))?;
+    match &args.output {
+        Some(path) => std::fs::write(path, &out)
+            .map_err(|e| AppError::environment(format!("cannot write {}: {e}", path.display())))?,
+        None => report::console::print(&String::from_utf8_lossy(&out)),
+    }
+    Ok(Exit::Passed)
+}
+
 /// `pelcro-conformance claims`: what stands behind each claim, counted from the suite files.
 pub fn claims(args: ClaimsArgs) -> Result<Exit, AppError> {
-    let schemas = SchemaSet::embedded().map_err(|e| AppError::usage(e.to_string()))?;
-    let sources = match &args.suites {
-        Some(dir) => suite::load::dir_sources(dir)?,
-        None => suite::load::embedded_sources(),
-    };
-    let profile = SiteProfile::default().to_json();
-    let ctx = LoadContext {
-        schemas: &schemas,
-        profile: &profile,
-        live: false,
-    };
-    let suites = suite::load::load_all(&sources, &ctx).map_err(AppError::inputs)?;
+    let schemas = load_schemas(None)?;
+    let suites = load_suite_files(
+        args.suites.as_deref(),
+        &schemas,
+        &SiteProfile::default(),
+        false,
+    )?;
     let rows = suite::census::census(&suites);
     report::console::print(&match args.format {
         ClaimsFormat::Text => suite::census::render_text(&rows),

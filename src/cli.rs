@@ -26,6 +26,13 @@ pub enum Command {
     Mock(MockArgs),
     /// Print (or write) an OpenAPI 3.1 document of the endpoints and schemas the harness checks.
     Openapi(OpenapiArgs),
+    /// Check suites and a profile without sending any request: exit 0 when they load, 2 with
+    /// every problem (file, line and column) otherwise.
+    Check(CheckArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout, or write it to a file.
+    Man(ManArgs),
     /// Every claim of claims.md with the suites behind it and how many of their checks are
     /// documented, variant (a Known-variations row the profile selects) or assumed.
     Claims(ClaimsArgs),
@@ -163,6 +170,36 @@ pub struct RunArgs {
     /// Seconds to wait for a whole response.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), value_name = "SECONDS")]
     pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Read suites from this folder instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub suites: Option<PathBuf>,
+    /// Read schemas from this folder instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub schemas: Option<PathBuf>,
+    /// The site profile the suites will run under: a file or a built-in profile's name.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub profile: Option<String>,
+    /// Check as for a live target too (literal credentials in suites are refused).
+    #[arg(long)]
+    pub live: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write the man page to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,9 @@ async fn main() -> ExitCode {
         Command::Mock(args) => app::mock(args).await,
         Command::Diff(args) => app::diff(args),
         Command::Claims(args) => app::claims(args),
+        Command::Check(args) => app::check(args),
+        Command::Completions(args) => app::completions(args),
+        Command::Man(args) => app::man(args),
         Command::Openapi(args) => app::openapi(args).await,
         Command::Proxy(args) => app::proxy(args).await,
         Command::Profile(args) => match args.command {

@@ -466,3 +466,37 @@ fn an_undocumented_wording_under_expect_is_refused_naming_the_place() {
     assert!(err.contains("is not quoted by claims.md"), "{err}");
     assert!(err.contains("under `assume:`"), "{err}");
 }
+
+#[test]
+fn check_loads_everything_without_a_request_and_exits_2_on_a_bad_suite() {
+    let output = cli(&["check"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("ok: "), "{}", stdout(&output));
+    let dir = TempDir::new("check-bad");
+    dir.write("good.yaml", GOOD_SUITE);
+    dir.write(
+        "bad.yaml",
+        GOOD_SUITE.replace("claims: [ERR-401]", "claims: [NO-SUCH]"),
+    );
+    let output = cli(&["check", "--suites", dir.path()]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.yaml:2:"), "{err}");
+    let output = cli(&["check", "--profile", "no-such-profile"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn completions_and_the_man_page_are_generated_from_the_command_line() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = cli(&["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        assert!(stdout(&output).contains("pelcro-conformance"), "{shell}");
+    }
+    assert_eq!(cli(&["completions", "tcsh"]).status.code(), Some(2));
+    let output = cli(&["man"]);
+    assert_eq!(output.status.code(), Some(0));
+    let page = stdout(&output);
+    assert!(page.contains(".TH pelcro-conformance 1"), "{page}");
+    assert!(page.contains("claims"), "subcommands are listed");
+}
