@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::checks::Gate;
 use crate::cli::{
     CheckArgs, ClaimsArgs, ClaimsFormat, CompletionsArgs, DiffArgs, DiscoverArgs, ManArgs,
-    MockArgs, OpenapiArgs, ProxyArgs, RunArgs,
+    MockArgs, OpenapiArgs, ProxyArgs, RunArgs, SchemaArgs,
 };
 use crate::credentials::Environment;
 use crate::http::{HttpClient, Timeouts};
@@ -393,6 +393,12 @@ pub fn check(args: CheckArgs) -> Result<Exit, AppError> {
         schemas.names().len(),
         profile.name
     ));
+    Ok(Exit::Passed)
+}
+
+/// `pelcro-conformance schema suite|profile`: the editor schema, generated from the model.
+pub fn schema(args: SchemaArgs) -> Result<Exit, AppError> {
+    report::console::print(&args.of.text());
     Ok(Exit::Passed)
 }
 

@@ -29,6 +29,8 @@ pub enum Command {
     /// Check suites and a profile without sending any request: exit 0 when they load, 2 with
     /// every problem (file, line and column) otherwise.
     Check(CheckArgs),
+    /// Print the JSON Schema of a suite file or a site profile (for editors).
+    Schema(SchemaArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout, or write it to a file.
@@ -186,6 +188,13 @@ pub struct CheckArgs {
     /// Check as for a live target too (literal credentials in suites are refused).
     #[arg(long)]
     pub live: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which file's schema.
+    #[arg(value_enum)]
+    pub of: crate::editor_schemas::EditorSchema,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod contract;
 pub mod credentials;
 pub mod discover;
+pub mod editor_schemas;
 pub mod halt;
 pub mod http;
 pub mod input;

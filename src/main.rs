@@ -20,6 +20,7 @@ async fn main() -> ExitCode {
         Command::Diff(args) => app::diff(args),
         Command::Claims(args) => app::claims(args),
         Command::Check(args) => app::check(args),
+        Command::Schema(args) => app::schema(args),
         Command::Completions(args) => app::completions(args),
         Command::Man(args) => app::man(args),
         Command::Openapi(args) => app::openapi(args).await,

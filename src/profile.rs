@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::input::{self, InputError};
 
 /// The settings of one site, in the names the profile file and the control API use.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SiteProfile {
     /// A short name for reports (`default`, `public-401`, ...).
@@ -41,7 +41,7 @@ pub struct SiteProfile {
 }
 
 /// N failed logins within a window lock the account until the window has passed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LockoutPolicy {
     pub attempts: u32,
@@ -51,7 +51,7 @@ pub struct LockoutPolicy {
 }
 
 /// At most `requests` within `window_seconds`; past it, 429 with `Retry-After`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ThrottlePolicy {
     pub requests: u32,

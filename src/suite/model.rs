@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
 /// One suite file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Suite {
     pub name: String,
@@ -33,11 +33,14 @@ pub struct Suite {
     /// Suite variables, rendered once, in order, before the first step.
     #[serde(default)]
     pub vars: Map<String, Value>,
+    #[schemars(with = "Vec<Step>")]
     pub steps: Vec<Spanned<Step>>,
 }
 
 /// What a target can do beyond the public API. The mock has them all; Pelcro has none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Capability {
     /// A virtual clock the harness can advance (`advance_clock`).
@@ -72,7 +75,7 @@ impl Capability {
 }
 
 /// One step: a request with expectations, or an action on the target.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     pub name: String,
@@ -107,7 +110,7 @@ pub struct Step {
 }
 
 /// Where a request carries `site_id`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteIdPlacement {
     /// `?site_id=` (the guide's way).
@@ -119,7 +122,7 @@ pub enum SiteIdPlacement {
     None,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestSpec {
     pub method: String,
@@ -147,7 +150,7 @@ pub struct RequestSpec {
 
 /// What a response must show. Every part is optional; a step with none only checks that the
 /// target answered.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// A status (`200`), any of several (`[400, 429]`) or a template.
@@ -184,7 +187,7 @@ impl Expect {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JwtExpect {
     /// Where the token is (default `/data/auth_token`).
