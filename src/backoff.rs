@@ -12,6 +12,11 @@ pub const MAX_RETRIES: u32 = 5;
 pub const MAX_VIRTUAL_WAIT: Duration = Duration::from_secs(7 * 86_400);
 /// The longest single backoff when the target gives no `Retry-After`.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The first backoff on a virtual clock (a mock's, moved instead of slept on) when the target
+/// gives no usable `Retry-After`. Waiting costs nothing there, so the backoff starts at a minute
+/// and quadruples (1, 4, 16, 64 min …): within `MAX_RETRIES` it passes throttle windows of an hour
+/// and more, which a real-time backoff capped at `MAX_BACKOFF` never could.
+pub const VIRTUAL_BACKOFF_BASE: Duration = Duration::from_secs(60);
 
 /// Where a wait came from, for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +39,34 @@ pub fn wait_after_429(
     let base = Duration::from_secs(1u64 << retry.saturating_sub(1).min(16)).min(MAX_BACKOFF);
     let jitter = 0.8 + fastrand::f64() * 0.4;
     (base.mul_f64(jitter).min(MAX_BACKOFF), WaitSource::Backoff)
+}
+
+/// Like [`wait_after_429`], for a wait that passes on a virtual clock: `Retry-After` when it is
+/// usable, else [`VIRTUAL_BACKOFF_BASE`] × 4^(retry − 1), without jitter, capped by
+/// `MAX_VIRTUAL_WAIT`.
+pub fn virtual_wait_after_429(
+    retry_after: Option<&str>,
+    retry: u32,
+    now: SystemTime,
+) -> (Duration, WaitSource) {
+    if let Some(wait) = retry_after.and_then(|value| parse_retry_after(value, now)) {
+        return (wait, WaitSource::RetryAfter);
+    }
+    let factor = 4u32.saturating_pow(retry.saturating_sub(1).min(12));
+    (
+        VIRTUAL_BACKOFF_BASE
+            .saturating_mul(factor)
+            .min(MAX_VIRTUAL_WAIT),
+        WaitSource::Backoff,
+    )
+}
+
+/// The time an HTTP-date `Retry-After` is read against: the answer's own `Date` when it has a
+/// readable one (RFC 9110 §10.2.3, so a client whose clock is off still waits what was asked),
+/// else `fallback` (the client's clock).
+pub fn answer_time(date: Option<&str>, fallback: SystemTime) -> SystemTime {
+    date.and_then(|d| httpdate::parse_http_date(d.trim()).ok())
+        .unwrap_or(fallback)
 }
 
 /// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); `None` when it is neither.
@@ -119,6 +152,45 @@ mod tests {
             wait_after_429(Some("7"), 1, now),
             (Duration::from_secs(7), WaitSource::RetryAfter)
         );
+    }
+
+    #[test]
+    fn virtual_backoff_reaches_past_an_hour_within_the_retries() {
+        let now = SystemTime::now();
+        let waits: Vec<Duration> = (1..=MAX_RETRIES)
+            .map(|retry| virtual_wait_after_429(None, retry, now).0)
+            .collect();
+        assert_eq!(waits[0], Duration::from_secs(60));
+        assert_eq!(waits[1], Duration::from_secs(240));
+        let total: Duration = waits.iter().sum();
+        assert!(total > Duration::from_secs(2 * 3600), "{waits:?}");
+        assert!(waits.iter().all(|w| *w <= MAX_VIRTUAL_WAIT));
+        assert_eq!(
+            virtual_wait_after_429(Some("7"), 3, now),
+            (Duration::from_secs(7), WaitSource::RetryAfter)
+        );
+        assert_eq!(
+            virtual_wait_after_429(None, 40, now).0,
+            MAX_VIRTUAL_WAIT,
+            "capped"
+        );
+    }
+
+    #[test]
+    fn an_http_date_is_read_against_the_answers_date() {
+        let client = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        // The server's clock is an hour ahead of the client's.
+        let server = client + Duration::from_secs(3600);
+        let date = httpdate::fmt_http_date(server);
+        let retry_after = httpdate::fmt_http_date(server + Duration::from_secs(120));
+        let now = answer_time(Some(&date), client);
+        assert_eq!(now, server);
+        assert_eq!(
+            parse_retry_after(&retry_after, now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(answer_time(None, client), client);
+        assert_eq!(answer_time(Some("not a date"), client), client);
     }
 
     #[tokio::test(start_paused = true)]

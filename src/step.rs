@@ -252,8 +252,15 @@ async fn send_honouring_429(
     let mut retry = 0;
     while response.status == 429 && !expects_429 && retry < backoff::MAX_RETRIES {
         retry += 1;
-        let (wait, source) =
-            backoff::wait_after_429(response.header("retry-after"), retry, SystemTime::now());
+        // An HTTP date is read against the answer's own clock; on a virtual clock the backoff
+        // may be long (it costs nothing), so a throttle without Retry-After is still outwaited.
+        let now = backoff::answer_time(response.header("date"), SystemTime::now());
+        let wait_after = if owns_clock {
+            backoff::virtual_wait_after_429
+        } else {
+            backoff::wait_after_429
+        };
+        let (wait, source) = wait_after(response.header("retry-after"), retry, now);
         let source = match source {
             WaitSource::RetryAfter => format!(
                 "Retry-After: {}",

@@ -257,11 +257,19 @@ async fn components_validate_real_mock_answers() {
     no_token["data"]["auth_token"] = Value::Null;
     assert!(!envelope.is_valid(&no_token));
     let mut bad_date = register.clone();
-    bad_date["data"]["created_at"] = json!("yesterday");
+    bad_date["data"]["created_at"] = json!(true);
     assert!(
         !envelope.is_valid(&bad_date),
         "nested refs (timestamp) apply"
     );
+    // What the documents leave open is tolerated through the same refs: another timestamp format,
+    // an extra field, empty relations as null.
+    let mut other = register.clone();
+    other["data"]["created_at"] = json!("2026-11-24 13:00:00");
+    other["data"]["favourite_colour"] = json!("teal");
+    other["data"]["addresses"] = Value::Null;
+    other["data"]["memberships"] = Value::Null;
+    assert!(envelope.is_valid(&other), "{other}");
 
     let bad_login = post(
         "/auth/login",
@@ -284,8 +292,19 @@ async fn components_validate_real_mock_answers() {
         .unwrap();
     let location_schema = component_validator(&doc, "location-envelope");
     assert!(location_schema.is_valid(&location), "{location}");
+    let mut other_envelope = location.clone();
+    other_envelope
+        .as_object_mut()
+        .unwrap()
+        .remove("error")
+        .unwrap();
+    other_envelope["status"] = json!("success");
+    assert!(
+        location_schema.is_valid(&other_envelope),
+        "the other success envelope: {other_envelope}"
+    );
     let mut bad_ip = location.clone();
-    bad_ip["data"]["ip"] = json!("not an ip");
+    bad_ip["data"]["ip"] = json!(42);
     assert!(
         !location_schema.is_valid(&bad_ip),
         "the cross-file $defs ref (geo-envelope/$defs/ip) applies"
