@@ -218,7 +218,9 @@ impl Target {
         let response = match http.send(&get(self.control_url("/capabilities"))).await {
             Ok(response) => response,
             // It answered, but too much: no control API, and the suites will say what else is wrong.
-            Err(TransportError::TooLarge) => return Ok(BTreeSet::new()),
+            Err(TransportError::TooLarge | TransportError::Truncated(_)) => {
+                return Ok(BTreeSet::new());
+            }
             // No connection, a timeout, or no HTTP answer at all (plain HTTP to a TLS port): the
             // run cannot happen.
             Err(e) => {
