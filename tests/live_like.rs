@@ -733,3 +733,58 @@ async fn profile_discover_finds_a_non_default_lifetime_and_invalid_token_status_
     );
     assert!(account_can_log_in(&site).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_sites_run_in_one_night_with_a_section_each_and_multi_site_checked_across_them() {
+    let site = start_live_like(Behaviour::default()).await;
+    let same_account = pelcro_conformance::profile::SiteProfile {
+        account_id: 1,
+        ..Default::default()
+    };
+    site.front.mock.set_site(8, &same_account).await.unwrap();
+    let night = Arc::new(Night::new("live-sites", &site, NO_REGISTRATION));
+    let url = site.url.clone();
+    let n = Arc::clone(&night);
+    let output = blocking(move || {
+        n.run(&[
+            "run",
+            "--target",
+            &url,
+            "--site-id",
+            "7,8",
+            "--ca-cert",
+            "ca.pem",
+            "--profile",
+            "site.yaml",
+            "--report-dir",
+            "reports",
+            "--max-rps",
+            "0",
+        ])
+    })
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    for site_id in ["7", "8"] {
+        let report = night.report(&format!("reports/site-{site_id}"));
+        assert_eq!(report.site_id, site_id);
+        let multi = report
+            .suites
+            .iter()
+            .find(|s| s.file == "suites/account/multi-site.yaml")
+            .expect("the multi-site suite ran");
+        assert_eq!(multi.outcome, SuiteOutcome::Passed, "{:?}", multi.reason);
+    }
+    let combined = std::fs::read_to_string(night.path().join("reports/report.md")).unwrap();
+    assert!(
+        combined.starts_with("# Pelcro conformance: 2 sites"),
+        "{combined}"
+    );
+    assert!(combined.contains("\n## Site 7\n") && combined.contains("\n## Site 8\n"));
+    let sites: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(night.path().join("reports/sites.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sites["sites"].as_array().map(Vec::len), Some(2));
+    // One probe per site, nothing else under /__control.
+    assert_eq!(site.front.control_requests.load(Ordering::SeqCst), 2);
+}
