@@ -775,6 +775,10 @@ async fn several_sites_run_in_one_night_with_a_section_each_and_multi_site_check
         assert_eq!(multi.outcome, SuiteOutcome::Passed, "{:?}", multi.reason);
     }
     let combined = std::fs::read_to_string(night.path().join("reports/report.md")).unwrap();
+    eprintln!(
+        "{}",
+        combined.lines().take(7).collect::<Vec<_>>().join("\n")
+    );
     assert!(
         combined.starts_with("# Pelcro conformance: 2 sites"),
         "{combined}"
