@@ -325,6 +325,7 @@ fn passed_claims(report: &RunReport) -> Vec<String> {
         .collect()
 }
 
+/// The account still logs in with its password, and its profile is as it was seeded.
 async fn account_can_log_in(site: &LiveLike) -> bool {
     let answer = reqwest::Client::new()
         .post(format!(
@@ -335,7 +336,16 @@ async fn account_can_log_in(site: &LiveLike) -> bool {
         .send()
         .await
         .unwrap();
-    answer.status() == 200
+    if answer.status() != 200 {
+        return false;
+    }
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(
+        body["data"]["first_name"], "Nightly",
+        "the edited field was put back"
+    );
+    assert_eq!(body["data"]["email"], EMAIL);
+    true
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -791,4 +801,74 @@ async fn several_sites_run_in_one_night_with_a_section_each_and_multi_site_check
     assert_eq!(sites["sites"].as_array().map(Vec::len), Some(2));
     // One probe per site, nothing else under /__control.
     assert_eq!(site.front.control_requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_lockout_locks_only_accounts_the_run_registered_and_the_report_names_them() {
+    let site = start_live_like(Behaviour::default()).await;
+    let night = Arc::new(Night::new("live-lockout", &site, WITH_REGISTRATION));
+    let url = site.url.clone();
+    let n = Arc::clone(&night);
+    let output = blocking(move || {
+        n.nightly(
+            &url,
+            "reports",
+            &["--max-rps", "0", "--allow-lockout", "--tag", "lockout"],
+        )
+    })
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report = night.report("reports");
+    let lockout = report
+        .suites
+        .iter()
+        .find(|s| s.file == "suites/lockout/lockout.yaml")
+        .unwrap();
+    assert_eq!(
+        lockout.outcome,
+        SuiteOutcome::Passed,
+        "{:?}",
+        lockout.reason
+    );
+    let named = report
+        .notes
+        .iter()
+        .find(|n| n.starts_with("the lockout checks locked these accounts"))
+        .unwrap_or_else(|| panic!("{:?}", report.notes));
+    assert!(named.contains("@conformance.example.com"), "{named}");
+    assert!(!named.contains(EMAIL), "{named}");
+    assert!(
+        account_can_log_in(&site).await,
+        "the test account was not locked"
+    );
+
+    // Without registration, --allow-lockout runs nothing and says why.
+    let night = Arc::new(Night::new("live-lockout-off", &site, NO_REGISTRATION));
+    let url = site.url.clone();
+    let n = Arc::clone(&night);
+    let output = blocking(move || {
+        n.nightly(
+            &url,
+            "reports",
+            &["--max-rps", "0", "--allow-lockout", "--tag", "lockout"],
+        )
+    })
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report = night.report("reports");
+    assert!(
+        report
+            .suites
+            .iter()
+            .all(|s| s.outcome == SuiteOutcome::Skipped)
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("no lockout check ran") && n.contains("allow_registration: false")),
+        "{:?}",
+        report.notes
+    );
+    assert!(account_can_log_in(&site).await);
 }
