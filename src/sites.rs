@@ -241,3 +241,31 @@ fn write_combined(
         serde_json::to_string_pretty(&json!({ "sites": summary })).unwrap_or_default() + "\n",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_ids_come_from_a_list_or_a_file_without_duplicates() {
+        let env = Environment::default().with("PELCRO_SITE_ID", "9");
+        assert_eq!(
+            site_ids(Some(" 1, 2,,1 ,3"), None, &env).unwrap(),
+            Some(vec!["1".to_string(), "2".into(), "3".into()])
+        );
+        assert_eq!(
+            site_ids(None, None, &env).unwrap(),
+            Some(vec!["9".to_string()])
+        );
+        let path = std::env::temp_dir().join(format!("pc-sites-{}", fastrand::u64(..)));
+        std::fs::write(&path, "# nightly sites\n123\n124  # the shop\n\n123\n").unwrap();
+        assert_eq!(
+            site_ids(Some("1"), Some(&path), &env).unwrap(),
+            Some(vec!["123".to_string(), "124".into()])
+        );
+        std::fs::write(&path, "# none\n").unwrap();
+        assert!(site_ids(None, Some(&path), &env).is_err());
+        std::fs::remove_file(&path).unwrap();
+        assert!(site_ids(Some(" , "), None, &env).is_err());
+    }
+}
