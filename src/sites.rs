@@ -148,6 +148,16 @@ pub async fn run_sites(
         }
     }
     write_combined(&args.report_dir, &results)?;
+    // Each site's own files were scanned by its run; the combined ones are scanned here.
+    let combined = ["report.md", "sites.json"].map(|name| args.report_dir.join(name));
+    let secrets = env.secrets([crate::account::PASSWORD]);
+    let leaks = crate::leakscan::scan(&combined, &secrets).map_err(AppError::environment)?;
+    if !leaks.is_empty() {
+        return Err(AppError {
+            exit: Exit::Failed,
+            messages: leaks.iter().map(ToString::to_string).collect(),
+        });
+    }
     let worst = results
         .iter()
         .map(|(_, exit, _, _)| *exit)
