@@ -44,14 +44,14 @@ pub struct AppError {
 }
 
 impl AppError {
-    fn usage(message: impl Into<String>) -> AppError {
+    pub(crate) fn usage(message: impl Into<String>) -> AppError {
         AppError {
             exit: Exit::Usage,
             messages: vec![message.into()],
         }
     }
 
-    fn environment(message: impl Into<String>) -> AppError {
+    pub(crate) fn environment(message: impl Into<String>) -> AppError {
         AppError {
             exit: Exit::Environment,
             messages: vec![message.into()],
@@ -187,11 +187,10 @@ fn list(suites: &[LoadedSuite]) -> String {
     out
 }
 
-/// `pelcro-conformance run`.
+/// `pelcro-conformance run`: one site, or each of several (`sites`).
 pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
     let spec = TargetSpec::parse(&args.target)?;
-    let (profile, profile_source) = load_profile(args.profile.as_deref())?;
-    let profile_name = crate::snapshot::slug(&profile.name);
+    let (profile, _) = load_profile(args.profile.as_deref())?;
     let schemas = load_schemas(args.schemas.as_deref())?;
     let live = matches!(spec, TargetSpec::Url(_));
     let suites = load_suites(&args, &schemas, &profile, live)?;
@@ -203,18 +202,37 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         report::console::print(&list(&suites));
         return Ok(Exit::Passed);
     }
-    let site_id = match (
-        args.site_id.clone().or_else(|| env.get("PELCRO_SITE_ID")),
-        &spec,
-    ) {
-        (Some(id), _) => id,
-        (None, TargetSpec::Mock) => "1".into(),
+    let sites = crate::sites::site_ids(args.site_id.as_deref(), args.sites.as_deref(), &env)?;
+    let sites = match (sites, &spec) {
+        (Some(ids), _) => ids,
+        (None, TargetSpec::Mock) => vec!["1".into()],
         (None, TargetSpec::Url(_)) => {
             return Err(AppError::usage(
-                "--site-id (or PELCRO_SITE_ID) is required for a target URL",
+                "--site-id (or PELCRO_SITE_ID, or --sites FILE) is required for a target URL",
             ));
         }
     };
+    if let [site_id] = sites.as_slice() {
+        return run_site(&args, &spec, suites, env, site_id, &args.report_dir)
+            .await
+            .map(|(exit, _)| exit);
+    }
+    crate::sites::run_sites(&args, &spec, suites, env, &sites).await
+}
+
+/// One site's run: the console summary, the reports in `report_dir`, the leak scan, the exit
+/// code (and the report, for a combined one).
+pub(crate) async fn run_site(
+    args: &RunArgs,
+    spec: &TargetSpec,
+    suites: Vec<LoadedSuite>,
+    env: Environment,
+    site_id: &str,
+    report_dir: &Path,
+) -> Result<(Exit, RunReport), AppError> {
+    let (profile, profile_source) = load_profile(args.profile.as_deref())?;
+    let profile_name = crate::snapshot::slug(&profile.name);
+    let schemas = load_schemas(args.schemas.as_deref())?;
     let snapshot_mode = match (args.update_snapshots, args.accept_snapshots) {
         (_, true) => SnapshotMode::Accept,
         (true, false) => SnapshotMode::Update,
@@ -230,7 +248,7 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
     }
     let options = RunOptions {
         target: spec.clone(),
-        site_id: site_id.clone(),
+        site_id: site_id.to_string(),
         profile,
         profile_source,
         schemas,
@@ -240,11 +258,11 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         show_progress: true,
         snapshots: None,
         baselines: Some(crate::baselines::store(&crate::baselines::Choice {
-            target: &spec,
-            site_id: &site_id,
+            target: spec,
+            site_id,
             profile: &profile_name,
             snapshots: args.snapshots.as_deref(),
-            report_dir: &args.report_dir,
+            report_dir,
             mode: snapshot_mode,
         })),
         gate: Gate {
@@ -277,12 +295,12 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
         args.verbose,
         colour,
     ));
-    let written = report::write_all(&outcome.report, &args.report_dir, &profile_for_reports)
+    let written = report::write_all(&outcome.report, report_dir, &profile_for_reports)
         .map_err(AppError::environment)?;
     for note in &outcome.report.notes {
         eprintln!("note: {note}");
     }
-    eprintln!("reports: {}", args.report_dir.display());
+    eprintln!("reports: {}", report_dir.display());
     scan_outputs(&written, &outcome)?;
     if outcome.interrupted {
         return Err(AppError::environment(
@@ -298,11 +316,12 @@ pub async fn run(args: RunArgs) -> Result<Exit, AppError> {
             format!("{}: no request reached the target", outcome.report.target)
         })));
     }
-    Ok(if outcome.report.passed() {
+    let exit = if outcome.report.passed() {
         Exit::Passed
     } else {
         Exit::Failed
-    })
+    };
+    Ok((exit, outcome.report))
 }
 
 /// The last defence: every file the run wrote is searched for every secret it saw. A find is a

@@ -90,9 +90,13 @@ pub struct RunArgs {
     /// `mock` (the embedded mock) or a base URL such as https://www.pelcro.com.
     #[arg(long, default_value = "mock", value_name = "mock|URL")]
     pub target: String,
-    /// The site id sent with every request (1 on the embedded mock).
-    #[arg(long, env = "PELCRO_SITE_ID", value_name = "ID")]
+    /// The site id sent with every request (1 on the embedded mock). Several, comma-separated
+    /// (`1,2,3`): the suites run per site, one after another, with one combined report.
+    #[arg(long, env = "PELCRO_SITE_ID", value_name = "ID[,ID…]")]
     pub site_id: Option<String>,
+    /// A file of site ids, one a line (`#` comments); wins over --site-id and PELCRO_SITE_ID.
+    #[arg(long, value_name = "FILE")]
+    pub sites: Option<PathBuf>,
     /// Read suites from this folder instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub suites: Option<PathBuf>,

@@ -68,9 +68,9 @@ pub enum TransportError {
     TooLarge,
     #[error("the connection failed: {0}")]
     Other(String),
-    /// The answer began (status and headers came) and then broke off: the target did answer.
-    #[error("the connection failed mid-answer: {0}")]
-    BrokenAnswer(String),
+    /// The status line came, then the connection failed before the whole body.
+    #[error("the connection failed in the middle of the answer: {0}")]
+    Truncated(String),
     /// Not sent: the run stopped sending after the target stopped answering (`halt`).
     #[error("not sent: the target stopped answering")]
     Stopped,
@@ -166,11 +166,11 @@ impl HttpClient {
             })
             .collect();
         let mut bytes = Vec::new();
-        let broken = |e: reqwest::Error| match self.classify(e) {
-            TransportError::Other(cause) => TransportError::BrokenAnswer(cause),
+        let cut = |e: reqwest::Error| match self.classify(e) {
+            TransportError::Other(why) => TransportError::Truncated(why),
             other => other,
         };
-        while let Some(chunk) = reply.chunk().await.map_err(broken)? {
+        while let Some(chunk) = reply.chunk().await.map_err(cut)? {
             if bytes.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(TransportError::TooLarge);
             }

@@ -30,6 +30,7 @@ pub mod report;
 pub mod restore;
 pub mod runner;
 pub mod schemas;
+pub mod sites;
 pub mod snapshot;
 pub mod step;
 pub mod suite;

@@ -114,7 +114,10 @@ impl RunContext {
             self.unreachable.fetch_add(1, Ordering::Relaxed);
         }
         match &result {
-            Ok(_) => self.watch.answered(),
+            // Something answered, even if badly.
+            Ok(_) | Err(TransportError::Truncated(_) | TransportError::TooLarge) => {
+                self.watch.answered()
+            }
             Err(error) if error.is_no_answer() => {
                 let path = request
                     .url

@@ -217,9 +217,8 @@ impl Target {
     async fn probe(&self, http: &HttpClient) -> Result<BTreeSet<Capability>, TargetError> {
         let response = match http.send(&get(self.control_url("/capabilities"))).await {
             Ok(response) => response,
-            // It answered, but too much or broken off: no control API, and the suites will say
-            // what else is wrong.
-            Err(TransportError::TooLarge | TransportError::BrokenAnswer(_)) => {
+            // It answered, but too much: no control API, and the suites will say what else is wrong.
+            Err(TransportError::TooLarge | TransportError::Truncated(_)) => {
                 return Ok(BTreeSet::new());
             }
             // No connection, a timeout, or no HTTP answer at all (plain HTTP to a TLS port): the

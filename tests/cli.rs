@@ -500,3 +500,82 @@ fn completions_and_the_man_page_are_generated_from_the_command_line() {
     assert!(page.contains(".TH pelcro-conformance 1"), "{page}");
     assert!(page.contains("claims"), "subcommands are listed");
 }
+
+/// The binary run from a folder of its own, as an installed one is.
+fn cli_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pelcro-conformance"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PELCRO_SITE_ID")
+        .env_remove("PELCRO_EMAIL")
+        .env_remove("PELCRO_PASSWORD")
+        .env("NO_COLOR", "1");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("the binary runs")
+}
+
+#[test]
+fn a_run_from_another_folder_compares_with_the_built_in_baselines_and_writes_only_its_reports() {
+    let dir = TempDir::new("elsewhere");
+    let output = cli_in(&dir.0, &["run", "--report-dir", "reports"], &[]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let written: Vec<String> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written, ["reports"]);
+    assert!(
+        !dir.0.join("reports").join("snapshots").exists(),
+        "no pending snapshot"
+    );
+}
+
+#[test]
+fn an_exported_site_id_is_followed_by_the_embedded_mock_which_records_baselines_of_its_own() {
+    let dir = TempDir::new("site-id");
+    let output = cli_in(
+        &dir.0,
+        &["run", "--report-dir", "reports"],
+        &[("PELCRO_SITE_ID", "123")],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let report = std::fs::read_to_string(dir.0.join("reports/report.json")).unwrap();
+    assert!(report.contains("\"site_id\": \"123\""), "{report}");
+    assert!(
+        dir.0
+            .join("reports/baselines/embedded-mock/site-123/default")
+            .is_dir()
+    );
+    assert!(
+        stderr(&output).contains("note: new baselines:"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn accepting_snapshots_into_the_read_only_built_in_baselines_is_a_usage_error() {
+    let dir = TempDir::new("accept");
+    let output = cli_in(&dir.0, &["run", "--accept-snapshots"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--snapshots"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -325,6 +325,7 @@ fn passed_claims(report: &RunReport) -> Vec<String> {
         .collect()
 }
 
+/// The account still logs in with its password, and its profile is as it was seeded.
 async fn account_can_log_in(site: &LiveLike) -> bool {
     let answer = reqwest::Client::new()
         .post(format!(
@@ -335,7 +336,16 @@ async fn account_can_log_in(site: &LiveLike) -> bool {
         .send()
         .await
         .unwrap();
-    answer.status() == 200
+    if answer.status() != 200 {
+        return false;
+    }
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(
+        body["data"]["first_name"], "Nightly",
+        "the edited field was put back"
+    );
+    assert_eq!(body["data"]["email"], EMAIL);
+    true
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -572,6 +582,11 @@ async fn the_three_url_forms_of_the_site_are_one_target_and_plain_http_to_its_tl
 #[ignore = "takes a minute or more: it runs at the default rate cap"]
 async fn a_full_nightly_run_at_the_default_rate_cap_is_green_and_its_wall_time_is_printed() {
     let site = start_live_like(Behaviour::default()).await;
+    // Build first, so the timing is the run's alone.
+    blocking(|| {
+        release_binary();
+    })
+    .await;
     for (tag, profile) in [
         ("with registration", WITH_REGISTRATION),
         ("without registration", NO_REGISTRATION),
@@ -730,6 +745,135 @@ async fn profile_discover_finds_a_non_default_lifetime_and_invalid_token_status_
     assert!(
         String::from_utf8_lossy(&deep.stderr)
             .contains("registered (to observe the site): pc-discover-")
+    );
+    assert!(account_can_log_in(&site).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_sites_run_in_one_night_with_a_section_each_and_multi_site_checked_across_them() {
+    let site = start_live_like(Behaviour::default()).await;
+    let same_account = pelcro_conformance::profile::SiteProfile {
+        account_id: 1,
+        ..Default::default()
+    };
+    site.front.mock.set_site(8, &same_account).await.unwrap();
+    let night = Arc::new(Night::new("live-sites", &site, NO_REGISTRATION));
+    let url = site.url.clone();
+    let n = Arc::clone(&night);
+    let output = blocking(move || {
+        n.run(&[
+            "run",
+            "--target",
+            &url,
+            "--site-id",
+            "7,8",
+            "--ca-cert",
+            "ca.pem",
+            "--profile",
+            "site.yaml",
+            "--report-dir",
+            "reports",
+            "--max-rps",
+            "0",
+        ])
+    })
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    for site_id in ["7", "8"] {
+        let report = night.report(&format!("reports/site-{site_id}"));
+        assert_eq!(report.site_id, site_id);
+        let multi = report
+            .suites
+            .iter()
+            .find(|s| s.file == "suites/account/multi-site.yaml")
+            .expect("the multi-site suite ran");
+        assert_eq!(multi.outcome, SuiteOutcome::Passed, "{:?}", multi.reason);
+    }
+    let combined = std::fs::read_to_string(night.path().join("reports/report.md")).unwrap();
+    eprintln!(
+        "{}",
+        combined.lines().take(7).collect::<Vec<_>>().join("\n")
+    );
+    assert!(
+        combined.starts_with("# Pelcro conformance: 2 sites"),
+        "{combined}"
+    );
+    assert!(combined.contains("\n## Site 7\n") && combined.contains("\n## Site 8\n"));
+    let sites: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(night.path().join("reports/sites.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sites["sites"].as_array().map(Vec::len), Some(2));
+    // One probe per site, nothing else under /__control.
+    assert_eq!(site.front.control_requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_lockout_locks_only_accounts_the_run_registered_and_the_report_names_them() {
+    let site = start_live_like(Behaviour::default()).await;
+    let night = Arc::new(Night::new("live-lockout", &site, WITH_REGISTRATION));
+    let url = site.url.clone();
+    let n = Arc::clone(&night);
+    let output = blocking(move || {
+        n.nightly(
+            &url,
+            "reports",
+            &["--max-rps", "0", "--allow-lockout", "--tag", "lockout"],
+        )
+    })
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report = night.report("reports");
+    let lockout = report
+        .suites
+        .iter()
+        .find(|s| s.file == "suites/lockout/lockout.yaml")
+        .unwrap();
+    assert_eq!(
+        lockout.outcome,
+        SuiteOutcome::Passed,
+        "{:?}",
+        lockout.reason
+    );
+    let named = report
+        .notes
+        .iter()
+        .find(|n| n.starts_with("the lockout checks locked these accounts"))
+        .unwrap_or_else(|| panic!("{:?}", report.notes));
+    assert!(named.contains("@conformance.example.com"), "{named}");
+    assert!(!named.contains(EMAIL), "{named}");
+    assert!(
+        account_can_log_in(&site).await,
+        "the test account was not locked"
+    );
+
+    // Without registration, --allow-lockout runs nothing and says why.
+    let night = Arc::new(Night::new("live-lockout-off", &site, NO_REGISTRATION));
+    let url = site.url.clone();
+    let n = Arc::clone(&night);
+    let output = blocking(move || {
+        n.nightly(
+            &url,
+            "reports",
+            &["--max-rps", "0", "--allow-lockout", "--tag", "lockout"],
+        )
+    })
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report = night.report("reports");
+    assert!(
+        report
+            .suites
+            .iter()
+            .all(|s| s.outcome == SuiteOutcome::Skipped)
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("no lockout check ran") && n.contains("allow_registration: false")),
+        "{:?}",
+        report.notes
     );
     assert!(account_can_log_in(&site).await);
 }
