@@ -694,6 +694,37 @@ mod tests {
     }
 
     #[test]
+    fn repeat_every_needs_the_clock_a_repeat_and_a_duration() {
+        let step = "  - name: spread\n    request: { method: GET, path: /site }\n";
+        let err = load_text(&format!(
+            "{HEAD}steps:\n{step}    repeat: 3\n    repeat_every: 30s\n"
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("requires: [clock]"), "{err}");
+        let err = load_text(&format!(
+            "{HEAD}requires: [clock]\nsteps:\n{step}    repeat_every: 30s\n"
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("add `repeat`"), "{err}");
+        let err = load_text(&format!(
+            "{HEAD}requires: [clock]\nsteps:\n{step}    repeat: 3\n    repeat_every: soon\n"
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("soon"), "{err}");
+        assert!(
+            load_text(&format!(
+                "{HEAD}requires: [clock]\nsteps:\n{step}    repeat: \"{{{{ 4 - 1 }}}}\"\n    repeat_every: \"{{{{ 300 / 10 }}}}\"\n"
+            ))
+            .is_ok()
+        );
+        let err = load_text(&format!(
+            "{HEAD}steps:\n{step}    repeat: \"{{{{ 3 | shout }}}}\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("unknown filter `shout`"), "{err}");
+    }
+
+    #[test]
     fn bad_values_are_refused_with_their_place() {
         let cases = [
             (
