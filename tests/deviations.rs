@@ -1582,7 +1582,7 @@ async fn every_deviation_is_caught_on_its_claim() {
     }
     lines.sort();
     println!(
-        "{}\nkill rate: {}/{total}",
+        "{}\nkill rate: {}/{total} caught",
         lines.join("\n"),
         total - missed.len()
     );
