@@ -379,6 +379,52 @@ fn site_swap(
 
 const UNKNOWN_SITE: &str = "987654321";
 
+/// A target that judges tokens by a clock of its own: the proxy follows the mock's frozen clock
+/// (the newest `iat` seen is the mock's now, since its clock is frozen; every `clock/advance`
+/// moves it) and
+/// `f(now, request, response)` rewrites the answer.
+fn with_clock(f: fn(i64, &ProxyRequest, &mut ProxyResponse)) -> Mutation {
+    let now: Arc<Mutex<i64>> = Arc::default();
+    let seen = now.clone();
+    Mutation {
+        after: Some(Arc::new(
+            move |request: &ProxyRequest, _: &ProxyRequest, r: &mut ProxyResponse| {
+                let mut now = seen.lock().unwrap();
+                f(*now, request, r);
+                if let Some(iat) = r
+                    .data()
+                    .and_then(|d| d.get("auth_token"))
+                    .and_then(Value::as_str)
+                    .and_then(|t| jwt_part(t, 1))
+                    .and_then(|c| c["iat"].as_i64())
+                {
+                    // Echoed tokens (POST /customer) are older: the newest iat is the clock.
+                    *now = (*now).max(iat);
+                }
+            },
+        )),
+        control: Some(Arc::new(move |request: &mut ProxyRequest| {
+            if request.is("POST", "/__control/clock/advance")
+                && let Some(seconds) = request
+                    .body
+                    .as_ref()
+                    .and_then(|b| b.get("seconds"))
+                    .and_then(Value::as_i64)
+            {
+                *now.lock().unwrap() += seconds;
+            }
+        })),
+        ..Mutation::none()
+    }
+}
+
+/// The `exp` of the request's bearer token.
+fn bearer_exp(request: &ProxyRequest) -> Option<i64> {
+    bearer_of(request)
+        .and_then(|t| jwt_part(&t, 1))
+        .and_then(|c| c["exp"].as_i64())
+}
+
 fn deviations() -> Vec<Deviation> {
     vec![
         // Status codes of each documented answer.
@@ -949,6 +995,32 @@ fn deviations() -> Vec<Deviation> {
                 if r.status == 401 {
                     r.status = 400;
                     r.body = Some(json!({"errors": {"token": ["Token not provided"]}}));
+                }
+            }),
+        ),
+        deviation(
+            "a token is still accepted at exactly exp",
+            "TOKEN-EXPIRED",
+            with_clock(|now, q, r| {
+                if (r.status == 401 || r.status == 403)
+                    && r.raw_body.windows(7).any(|w| w == b"expired")
+                    && bearer_exp(q) == Some(now)
+                {
+                    stub_ok(r);
+                }
+            }),
+        ),
+        deviation(
+            "refresh refuses a token in its last second",
+            "TOKEN-REFRESH",
+            with_clock(|now, q, r| {
+                if q.is("POST", "/customer/refresh")
+                    && r.status == 200
+                    && bearer_exp(q).is_some_and(|exp| exp - now <= 1)
+                {
+                    r.status = 403;
+                    r.body = Some(json!({"error": {"status": 403,
+                        "message": "Authentication token has expired, please try again"}}));
                 }
             }),
         ),
