@@ -477,7 +477,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: &[],
         query: &[],
         answers: &[
-            answer(200, &[CUSTOMER_TOKEN], "The customer with a fresh token"),
+            answer(
+                200,
+                &[CUSTOMER_TOKEN, "message-envelope"],
+                "Success (the documents show no body; the mock answers the customer with a fresh token)",
+            ),
             E400,
             E401,
             E403,

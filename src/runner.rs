@@ -372,14 +372,7 @@ fn registers(suite: &Suite) -> bool {
 
 /// A `when:` condition: false, null, 0, an empty string or `"false"` mean no.
 fn condition_holds(when: &str, scope: &mut Scope) -> Result<bool, TemplateError> {
-    Ok(match template::render_str(when, scope)? {
-        Value::Bool(b) => b,
-        Value::Null => false,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !(s.is_empty() || s.eq_ignore_ascii_case("false") || s == "0"),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
-    })
+    Ok(template::truthy(&template::render_str(when, scope)?))
 }
 
 /// After a suite that changed the mock, puts back the run's profile and clears faults. Only a

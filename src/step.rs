@@ -112,9 +112,22 @@ async fn advance_clock(
     scope: &mut Scope,
     captured: &BTreeSet<String>,
 ) -> Result<(), Halt> {
+    let seconds = duration_seconds(advance, scope, captured)?;
+    ctx.target
+        .advance_clock(seconds, &ctx.http)
+        .await
+        .map_err(Halt::Errored)
+}
+
+/// A duration of `advance_clock` or `repeat_every`, rendered, in seconds.
+fn duration_seconds(
+    advance: &Value,
+    scope: &mut Scope,
+    captured: &BTreeSet<String>,
+) -> Result<u64, Halt> {
     let rendered =
         template::render_value(advance, scope).map_err(|e| Halt::from_template(e, captured))?;
-    let seconds = match &rendered {
+    Ok(match &rendered {
         Value::Number(n) => n.as_u64().ok_or_else(|| {
             Halt::Errored(format!(
                 "`advance_clock: {n}` is not a whole number of seconds"
@@ -126,11 +139,7 @@ async fn advance_clock(
                 "`advance_clock: {other}` is not a duration"
             )));
         }
-    };
-    ctx.target
-        .advance_clock(seconds, &ctx.http)
-        .await
-        .map_err(Halt::Errored)
+    })
 }
 
 async fn send_and_check(
@@ -158,6 +167,12 @@ async fn send_and_check(
     };
     let mut advisories: Vec<CheckResult> = Vec::new();
     for attempt in 1..=repeat {
+        if attempt > 1
+            && let Some(every) = &step.repeat_every
+        {
+            // Spread the attempts: the clock moves between them, never before the first.
+            advance_clock(ctx, every, scope, captured).await?;
+        }
         scope.set("repeat_index", Value::from(attempt));
         report.attempts = attempt;
         let request =

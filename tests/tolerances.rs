@@ -225,6 +225,51 @@ fn field(request: &ProxyRequest, name: &str) -> Option<String> {
 /// never cleared by a success, and answers the lockout itself once the site's number of failures
 /// is reached, until the window has passed on the mock's clock (whose moves it sees on their way
 /// to the control API) since the failure that locked.
+/// Refresh mints a new token and the old one keeps working: a token that a refresh replaced is
+/// sent upstream as its successor (so it lives exactly as long as the successor does).
+fn refresh_keeps_the_old_token() -> Mutation {
+    let successors: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+    let recorded = successors.clone();
+    let bearer = |request: &ProxyRequest| {
+        request
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+            .and_then(|(_, v)| v.strip_prefix("Bearer "))
+            .map(str::to_string)
+    };
+    Mutation::before(move |request: &mut ProxyRequest| {
+        let successors = successors.lock().unwrap();
+        for (name, value) in &mut request.headers {
+            if let Some(token) = value.strip_prefix("Bearer ")
+                && name.eq_ignore_ascii_case("authorization")
+            {
+                let mut token = token.to_string();
+                while let Some(next) = successors.get(&token) {
+                    token = next.clone();
+                }
+                *value = format!("Bearer {token}");
+            }
+        }
+    })
+    .and_after(
+        move |_: &ProxyRequest, sent: &ProxyRequest, response: &mut ProxyResponse| {
+            let fresh = response
+                .body
+                .as_ref()
+                .and_then(|b| b.pointer("/data/auth_token"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if sent.is("POST", "/customer/refresh")
+                && response.status == 200
+                && let (Some(old), Some(fresh)) = (bearer(sent), fresh)
+            {
+                recorded.lock().unwrap().insert(old, fresh);
+            }
+        },
+    )
+}
+
 fn success_keeps_the_count() -> Mutation {
     #[derive(Default)]
     struct State {
@@ -232,8 +277,8 @@ fn success_keeps_the_count() -> Mutation {
         policies: HashMap<String, (u64, i64, u16)>,
         /// (site, username) → email
         usernames: HashMap<(String, String), String>,
-        /// (site, email) → (failures, locked until on the clock below)
-        failures: HashMap<(String, String), (u64, Option<i64>)>,
+        /// (site, email) → (the times of the failures, locked until), on the clock below
+        failures: HashMap<(String, String), (Vec<i64>, Option<i64>)>,
         /// How far the mock's clock has been moved, in seconds.
         clock: i64,
     }
@@ -262,22 +307,24 @@ fn success_keeps_the_count() -> Mutation {
             let Some(email) = email else { return };
             let key = (site, email);
             let now = state.clock;
-            let (count, locked_until) = match state.failures.get(&key).copied() {
-                Some((_, Some(until))) if now >= until => (0, None),
+            // Only failures within the window count (LOCKOUT); a success clears none of them.
+            let (mut times, locked_until) = match state.failures.get(&key).cloned() {
+                Some((_, Some(until))) if now >= until => (Vec::new(), None),
                 Some(entry) => entry,
-                None => (0, None),
+                None => (Vec::new(), None),
             };
+            times.retain(|t| now - t < window);
             if locked_until.is_some() {
                 response.status = status;
                 response.body = Some(
                     json!({"errors": {"email": ["Too many login attempts. Please try again later."]}}),
                 );
             } else if response.status == 404 {
-                let count = count + 1;
-                let lock = (count >= attempts).then_some(now + window);
-                state.failures.insert(key, (count, lock));
+                times.push(now);
+                let lock = (times.len() as u64 >= attempts).then_some(now + window);
+                state.failures.insert(key, (times, lock));
             } else {
-                state.failures.insert(key, (count, None));
+                state.failures.insert(key, (times, None));
             }
         },
     );
@@ -610,20 +657,7 @@ fn tolerances() -> Vec<Tolerance> {
         tolerance(
             "refresh leaves the old token working",
             &["TOKEN-REFRESH"],
-            Mutation::before(|request: &mut ProxyRequest| {
-                if request.is("POST", "/customer/refresh") {
-                    // PUT /customer with nothing to change also mints a fresh token, and retires none.
-                    request.method = "PUT".into();
-                    request.path = "/customer".into();
-                    request.body = Some(json!({}));
-                    request
-                        .headers
-                        .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
-                    request
-                        .headers
-                        .push(("content-type".into(), "application/json".into()));
-                }
-            }),
+            refresh_keeps_the_old_token(),
         ),
         tolerance(
             "a passwordless token is reusable",

@@ -303,19 +303,28 @@ impl Checker<'_> {
             }
             _ => {}
         }
-        if let Some(advance) = &step.advance_clock {
-            self.require(line, step, Capability::Clock, "advance_clock")?;
+        for (key, duration) in [
+            ("advance_clock", &step.advance_clock),
+            ("repeat_every", &step.repeat_every),
+        ] {
+            let Some(advance) = duration else { continue };
+            self.require(line, step, Capability::Clock, key)?;
             if let Value::String(text) = advance
                 && !text.contains("{{")
             {
                 parse_duration(text)
                     .map_err(|e| self.error(line, text, format!("step `{}`: {e}", step.name)))?;
             } else if !advance.is_string() && advance.as_u64().is_none() {
-                return Err(step_error(
-                    "`advance_clock` takes a duration such as `300s`, `5m` or `60d`".into(),
-                ));
+                return Err(step_error(format!(
+                    "`{key}` takes a duration such as `300s`, `5m` or `60d`"
+                )));
             }
             self.check_references(line, advance, defined)?;
+        }
+        if step.repeat_every.is_some() && step.repeat.is_none() {
+            return Err(step_error(
+                "`repeat_every` spreads the repeats of `repeat`; add `repeat`".into(),
+            ));
         }
         if let Some(request) = &step.request {
             const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
@@ -682,6 +691,37 @@ mod tests {
             ))
             .is_ok()
         );
+    }
+
+    #[test]
+    fn repeat_every_needs_the_clock_a_repeat_and_a_duration() {
+        let step = "  - name: spread\n    request: { method: GET, path: /site }\n";
+        let err = load_text(&format!(
+            "{HEAD}steps:\n{step}    repeat: 3\n    repeat_every: 30s\n"
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("requires: [clock]"), "{err}");
+        let err = load_text(&format!(
+            "{HEAD}requires: [clock]\nsteps:\n{step}    repeat_every: 30s\n"
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("add `repeat`"), "{err}");
+        let err = load_text(&format!(
+            "{HEAD}requires: [clock]\nsteps:\n{step}    repeat: 3\n    repeat_every: soon\n"
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("soon"), "{err}");
+        assert!(
+            load_text(&format!(
+                "{HEAD}requires: [clock]\nsteps:\n{step}    repeat: \"{{{{ 4 - 1 }}}}\"\n    repeat_every: \"{{{{ 300 / 10 }}}}\"\n"
+            ))
+            .is_ok()
+        );
+        let err = load_text(&format!(
+            "{HEAD}steps:\n{step}    repeat: \"{{{{ 3 | shout }}}}\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("unknown filter `shout`"), "{err}");
     }
 
     #[test]

@@ -89,6 +89,11 @@ pub struct Step {
     /// response, and `{{ repeat_index }}` counts from 1.
     #[serde(default)]
     pub repeat: Option<Value>,
+    /// Spreads the repeats over time: the mock's clock is advanced by this duration (as
+    /// `advance_clock` takes it) before every repeat after the first. Needs `repeat` and the
+    /// `clock` capability.
+    #[serde(default)]
+    pub repeat_every: Option<Value>,
     /// What the documents promise: a failure fails the suite's claims.
     #[serde(default)]
     pub expect: Expect,
