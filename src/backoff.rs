@@ -12,6 +12,12 @@ pub const MAX_RETRIES: u32 = 5;
 pub const MAX_VIRTUAL_WAIT: Duration = Duration::from_secs(7 * 86_400);
 /// The longest single backoff when the target gives no `Retry-After`.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A `Retry-After` longer than this is read as this: longer than any cap a step may wait, and
+/// far from where time arithmetic overflows.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(366 * 86_400);
+/// The highest `--max-rps` (and the lowest, besides 0 for no cap).
+pub const MAX_RPS: f64 = 10_000.0;
+pub const MIN_RPS: f64 = 0.001;
 
 /// Where a wait came from, for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +45,17 @@ pub fn wait_after_429(
 /// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); `None` when it is neither.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Any number of digits: `18446744073709551616` is a (very long) wait, not garbage.
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
     let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        date.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 /// Spaces requests at least `1 / rate` apart across every suite of a run.
@@ -57,9 +69,11 @@ impl RateLimiter {
     /// `None`: no limit.
     pub fn new(requests_per_second: Option<f64>) -> RateLimiter {
         RateLimiter {
+            // Out-of-range rates (NaN, infinite, 1e-300) are clamped, never a panic.
             interval: requests_per_second
-                .filter(|r| *r > 0.0)
-                .map(|r| Duration::from_secs_f64(1.0 / r)),
+                .filter(|r| *r > 0.0 && r.is_finite())
+                .map(|r| r.clamp(MIN_RPS, MAX_RPS))
+                .and_then(|r| Duration::try_from_secs_f64(1.0 / r).ok()),
             next: Mutex::new(None),
         }
     }
@@ -73,7 +87,7 @@ impl RateLimiter {
             let mut next = self.next.lock().await;
             let now = Instant::now();
             let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + interval);
+            *next = Some(slot.checked_add(interval).unwrap_or(slot));
             slot
         };
         tokio::time::sleep_until(slot).await;
@@ -119,6 +133,43 @@ mod tests {
             wait_after_429(Some("7"), 1, now),
             (Duration::from_secs(7), WaitSource::RetryAfter)
         );
+    }
+
+    #[test]
+    fn huge_retry_after_values_are_capped_not_overflowed() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for value in [
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(
+                parse_retry_after(value, now),
+                Some(MAX_RETRY_AFTER),
+                "{value}"
+            );
+        }
+        let far = "Fri, 31 Dec 9999 23:59:59 GMT";
+        assert_eq!(parse_retry_after(far, now), Some(MAX_RETRY_AFTER));
+        let (wait, _) = wait_after_429(Some("18446744073709551615"), 1, now);
+        assert!(
+            wait.checked_add(Duration::from_secs(u32::MAX as u64))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn absurd_rates_build_a_limiter_without_panicking() {
+        for rate in [
+            1e-300,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NAN,
+            1e300,
+            -1.0,
+        ] {
+            let _ = RateLimiter::new(Some(rate));
+        }
     }
 
     #[tokio::test(start_paused = true)]

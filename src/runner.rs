@@ -151,6 +151,8 @@ impl RunContext {
 
 /// The reason given for what an interrupted run did not do.
 pub const INTERRUPTED: &str = "interrupted (Ctrl-C) before it ran";
+/// The reason given for a suite that Ctrl-C cut short.
+pub const INTERRUPTED_DURING: &str = "interrupted (Ctrl-C) before it finished";
 
 /// How hard a run may press on its target.
 #[derive(Debug, Clone, Copy)]
@@ -232,7 +234,9 @@ pub async fn run_all(ctx: Arc<RunContext>, suites: Vec<LoadedSuite>) -> Vec<Suit
         match joined {
             Ok((index, report)) => slots[index] = Some(report),
             // A panic in a suite is a harness bug; the suite's slot is filled below as failed.
-            Err(error) => eprintln!("internal error in a suite task: {error}"),
+            Err(error) => crate::report::console::eprint(&format!(
+                "internal error in a suite task: {error}\n"
+            )),
         }
     }
     for (index, loaded) in &alone {
@@ -286,7 +290,9 @@ async fn restore_target(ctx: &RunContext, suite: &Suite) {
         return;
     }
     if let Err(error) = ctx.target.apply_profile(&ctx.profile, &ctx.http).await {
-        eprintln!("warning: could not restore the mock's site settings: {error}");
+        crate::report::console::eprint(&format!(
+            "warning: could not restore the mock's site settings: {error}\n"
+        ));
     }
     let clear = OutgoingRequest {
         method: reqwest::Method::DELETE,
@@ -409,11 +415,16 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
         suite.requires.contains(&Capability::Clock) && ctx.target.has(Capability::Clock);
     for step in &suite.steps {
         if ctx.was_interrupted() {
-            report
-                .steps
-                .push(StepReport::not_run(&step.value.name, INTERRUPTED));
-            report.outcome = SuiteOutcome::Failed;
-            report.reason.get_or_insert_with(|| INTERRUPTED.into());
+            let mut cut = StepReport::not_run(&step.value.name, INTERRUPTED);
+            cut.outcome = StepOutcome::Interrupted;
+            report.steps.push(cut);
+            // Cut short is not a verdict: a suite that had not failed yet is `interrupted`.
+            if report.outcome != SuiteOutcome::Failed {
+                report.outcome = SuiteOutcome::Interrupted;
+                report
+                    .reason
+                    .get_or_insert_with(|| INTERRUPTED_DURING.into());
+            }
             continue;
         }
         let env = StepEnv {
@@ -423,7 +434,14 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
             owns_clock,
         };
         let step_report = run_step(&env, &step.value, &mut scope).await;
-        if step_report.outcome != StepOutcome::Passed && report.reason.is_none() {
+        if step_report.outcome == StepOutcome::Interrupted {
+            if report.outcome != SuiteOutcome::Failed {
+                report.outcome = SuiteOutcome::Interrupted;
+                report
+                    .reason
+                    .get_or_insert_with(|| INTERRUPTED_DURING.into());
+            }
+        } else if step_report.outcome != StepOutcome::Passed && report.reason.is_none() {
             report.outcome = SuiteOutcome::Failed;
             report.reason = Some(format!(
                 "step `{}`: {}",

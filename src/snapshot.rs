@@ -19,6 +19,16 @@
 //!   `.snap` ([`SnapshotOutcome::Written`]).
 //!
 //! In every mode a match removes a stale `.snap.new` left by an earlier run.
+//!
+//! The repository's `snapshots/` (the embedded mock's baselines) is built into the binary: a store
+//! made [`SnapshotStore::with_builtin`] compares with the built-in snapshot of a step when the
+//! folder has no file for it, so an installed binary run from any folder checks the same
+//! baselines as `cargo test` (pending `.snap.new` files are still written into the folder).
+//!
+//! Files are written only inside the snapshot folder (the names are slugs) and never through a
+//! symbolic link: each is written to a fresh temporary file (`create_new`) and renamed over the
+//! name, which replaces a link instead of writing where it points. A stored snapshot that is a
+//! link, not a regular file, or larger than [`MAX_SNAPSHOT_BYTES`] is an error, not read.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -30,6 +40,16 @@ use serde_json::{Map, Value};
 
 /// What `source:` says in every snapshot header.
 pub const SOURCE: &str = "pelcro-conformance";
+
+/// The repository's snapshots, one folder per built-in profile.
+static BUILTIN: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/snapshots");
+
+/// The default snapshot folder of the command line (relative to where it runs).
+pub const DEFAULT_DIR: &str = "snapshots";
+
+/// Stored snapshots larger than this are refused.
+pub const MAX_SNAPSHOT_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The message for a missing snapshot in `Check` mode.
 pub const MISSING_MESSAGE: &str = "no stored snapshot; run with --update-snapshots";
@@ -83,11 +103,40 @@ impl SnapshotOutcome {
 pub struct SnapshotStore {
     dir: PathBuf,
     mode: SnapshotMode,
+    /// The built-in folder to fall back on for steps the folder has no file for.
+    builtin: Option<&'static include_dir::Dir<'static>>,
 }
 
 impl SnapshotStore {
     pub fn new(dir: PathBuf, mode: SnapshotMode) -> SnapshotStore {
-        SnapshotStore { dir, mode }
+        SnapshotStore {
+            dir,
+            mode,
+            builtin: None,
+        }
+    }
+
+    /// Falls back on the built-in snapshots of `profile` (a folder name of the repository's
+    /// `snapshots/`) for every step the folder has no file for. No built-in folder of that name:
+    /// no fallback.
+    pub fn with_builtin(mut self, profile: &str) -> SnapshotStore {
+        self.builtin = BUILTIN.get_dir(profile);
+        self
+    }
+
+    /// The built-in stored text of a `.snap` file name, if there is one.
+    fn builtin_text(&self, path: &Path) -> Option<TextSnapshotContents> {
+        let dir = self.builtin?;
+        let name = path.file_name()?;
+        let file = dir.get_file(dir.path().join(name))?;
+        let text = file.contents_utf8()?;
+        // insta's file: `---`, the header, `---`, then the body.
+        let rest = text.strip_prefix("---\n")?;
+        let (_, body) = rest.split_once("\n---\n")?;
+        Some(TextSnapshotContents::new(
+            body.to_string(),
+            TextSnapshotKind::File,
+        ))
     }
 
     pub fn mode(&self) -> SnapshotMode {
@@ -112,7 +161,19 @@ impl SnapshotStore {
         let body = body_text(snapshot);
         let file = file_text(suite_name, step_name, &body);
 
-        let stored = if path.exists() {
+        let stored = if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            if !meta.file_type().is_file() {
+                return SnapshotOutcome::Error(format!(
+                    "snapshot {}: not a regular file (a symbolic link or a folder); refused",
+                    path.display()
+                ));
+            }
+            if meta.len() > MAX_SNAPSHOT_BYTES {
+                return SnapshotOutcome::Error(format!(
+                    "snapshot {}: larger than {MAX_SNAPSHOT_BYTES} bytes; refused",
+                    path.display()
+                ));
+            }
             match Snapshot::from_file(&path) {
                 Ok(snap) => match snap.contents() {
                     SnapshotContents::Text(text) => Some(text.clone()),
@@ -126,14 +187,14 @@ impl SnapshotStore {
                 }
             }
         } else {
-            None
+            self.builtin_text(&path)
         };
 
         let new_text = TextSnapshotContents::new(body.clone(), TextSnapshotKind::File);
         if let Some(stored) = &stored
             && stored.matches_latest(&new_text)
         {
-            if pending.exists() {
+            if std::fs::symlink_metadata(&pending).is_ok() {
                 let _ = std::fs::remove_file(&pending);
             }
             return SnapshotOutcome::Matched;
@@ -146,18 +207,18 @@ impl SnapshotStore {
             ));
         }
         if self.mode == SnapshotMode::Accept {
-            if let Err(e) = std::fs::write(&path, &file) {
+            if let Err(e) = write_inside(&self.dir, &path, &file) {
                 return SnapshotOutcome::Error(format!(
                     "snapshot {}: cannot be written: {e}",
                     path.display()
                 ));
             }
-            if pending.exists() {
+            if std::fs::symlink_metadata(&pending).is_ok() {
                 let _ = std::fs::remove_file(&pending);
             }
             return SnapshotOutcome::Written(path);
         }
-        if let Err(e) = std::fs::write(&pending, &file) {
+        if let Err(e) = write_inside(&self.dir, &pending, &file) {
             return SnapshotOutcome::Error(format!(
                 "snapshot {}: cannot be written: {e}",
                 pending.display()
@@ -171,6 +232,36 @@ impl SnapshotStore {
             },
         }
     }
+}
+
+/// Writes `contents` as `path`, a file directly inside `dir`, without following a symbolic link
+/// at `path`: a fresh temporary file beside it (created exclusively), then renamed over it.
+fn write_inside(dir: &Path, path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let name = path.file_name().filter(|_| path.parent() == Some(dir));
+    let Some(name) = name else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "outside the snapshot folder",
+        ));
+    };
+    let mut temporary = name.to_owned();
+    temporary.push(format!(
+        ".{}-{:016x}.tmp",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    let temporary = dir.join(temporary);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .and_then(|mut file| file.write_all(contents.as_bytes()))
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }
 
 /// `x.snap` → `x.snap.new`.
@@ -354,6 +445,38 @@ pub fn line_diff(old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pending_file_that_is_a_symlink_is_replaced_not_followed() {
+        let root = std::env::temp_dir().join(format!("pc-snap-link-{}", fastrand::u64(..)));
+        let dir = root.join("snaps");
+        std::fs::create_dir_all(&dir).unwrap();
+        let victim = root.join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        let store = SnapshotStore::new(dir.clone(), SnapshotMode::Update);
+        let path = store.path("s", "t");
+        std::os::unix::fs::symlink(&victim, pending_path(&path)).unwrap();
+        let outcome = store.check("s", "t", &serde_json::json!({"status": 200}));
+        assert!(matches!(outcome, SnapshotOutcome::New(_)), "{outcome:?}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        let pending = std::fs::symlink_metadata(pending_path(&path)).unwrap();
+        assert!(
+            pending.file_type().is_file(),
+            "the link was replaced by a file"
+        );
+
+        // A stored snapshot that is a link is refused, not read (nor written through).
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let store = SnapshotStore::new(dir.clone(), SnapshotMode::Accept);
+        let outcome = store.check("s", "t", &serde_json::json!({"status": 200}));
+        assert!(
+            matches!(&outcome, SnapshotOutcome::Error(e) if e.contains("not a regular file")),
+            "{outcome:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn slugs_are_file_name_safe() {

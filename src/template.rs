@@ -25,6 +25,9 @@ pub enum TemplateError {
     Empty,
     #[error("`{0}` is not a variable name (letters, digits, `_`, `-` and `.` only)")]
     BadName(String),
+    /// A rendered request path that leaves its root (`/../__control`); never sent.
+    #[error("the rendered path {0}")]
+    Path(#[from] crate::suite::load::PathError),
 }
 
 /// The variables a suite's templates can see while it runs.

@@ -38,6 +38,9 @@ pub enum SuiteOutcome {
     Passed,
     Failed,
     Skipped,
+    /// Ctrl-C cut it short: neither passed nor failed (exit 3; `diff` does not count it as
+    /// newly failing).
+    Interrupted,
 }
 
 impl SuiteOutcome {
@@ -47,6 +50,7 @@ impl SuiteOutcome {
             SuiteOutcome::Passed => "✅",
             SuiteOutcome::Failed => "❌",
             SuiteOutcome::Skipped => "⏭️",
+            SuiteOutcome::Interrupted => "⏸️",
         }
     }
 }
@@ -74,6 +78,8 @@ pub enum StepOutcome {
     Errored,
     /// An earlier step did not provide what this one needs.
     NotRun,
+    /// Ctrl-C stopped the run before (or during the repeats of) this step.
+    Interrupted,
 }
 
 impl StepOutcome {
@@ -84,6 +90,7 @@ impl StepOutcome {
             StepOutcome::Failed => "failed",
             StepOutcome::Errored => "error",
             StepOutcome::NotRun => "not run",
+            StepOutcome::Interrupted => "interrupted",
         }
     }
 }
@@ -139,6 +146,9 @@ pub struct Counts {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Cut short by Ctrl-C; shown in the count line only when there are some.
+    #[serde(default)]
+    pub interrupted: usize,
 }
 
 impl RunReport {
@@ -149,6 +159,7 @@ impl RunReport {
                 SuiteOutcome::Passed => counts.passed += 1,
                 SuiteOutcome::Failed => counts.failed += 1,
                 SuiteOutcome::Skipped => counts.skipped += 1,
+                SuiteOutcome::Interrupted => counts.interrupted += 1,
             }
         }
         counts
@@ -166,6 +177,10 @@ impl std::fmt::Display for Counts {
             f,
             "{} passed, {} failed, {} skipped",
             self.passed, self.failed, self.skipped
-        )
+        )?;
+        if self.interrupted > 0 {
+            write!(f, ", {} interrupted", self.interrupted)?;
+        }
+        Ok(())
     }
 }
