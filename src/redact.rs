@@ -50,10 +50,11 @@ struct Known {
     secrets: BTreeSet<String>,
     /// One automaton over the forms of every secret but the `pending` ones.
     matcher: Option<Arc<SecretMatcher>>,
-    /// Secrets added since the automaton was built, with their forms: replaced one by one until
-    /// there are [`REBUILD_AFTER`] of them, so a run that learns a secret per request does not
-    /// rebuild the automaton per request.
-    pending: Vec<Vec<String>>,
+    /// Secrets added since that automaton was built, in a small automaton of their own (cheap to
+    /// rebuild), until there are [`REBUILD_AFTER`] of them: a run that learns a secret per
+    /// request does not rebuild the big automaton per request.
+    pending: Vec<String>,
+    pending_matcher: Option<Arc<SecretMatcher>>,
 }
 
 /// How many secrets may wait outside the automaton before it is rebuilt.
@@ -121,9 +122,9 @@ impl Redactor {
                 known.pending.clear();
                 known.matcher = None;
             } else {
-                let forms = forms::forms(secret).into_iter().map(|(_, f)| f).collect();
-                known.pending.push(forms);
+                known.pending.push(secret.to_string());
             }
+            known.pending_matcher = None;
         }
     }
 
@@ -201,7 +202,30 @@ impl Redactor {
         let matcher = Arc::new(SecretMatcher::new(known.secrets.iter().map(String::as_str)));
         known.matcher = Some(Arc::clone(&matcher));
         known.pending.clear();
+        known.pending_matcher = None;
         matcher
+    }
+
+    /// The big automaton and the small one of the secrets added since, building what is stale.
+    fn matchers(&self) -> (Arc<SecretMatcher>, Option<Arc<SecretMatcher>>) {
+        {
+            let known = self.read();
+            if let Some(matcher) = &known.matcher
+                && (known.pending.is_empty() || known.pending_matcher.is_some())
+            {
+                return (Arc::clone(matcher), known.pending_matcher.clone());
+            }
+        }
+        let mut known = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let matcher = match &known.matcher {
+            Some(matcher) => Arc::clone(matcher),
+            None => Self::rebuild(&mut known),
+        };
+        if !known.pending.is_empty() && known.pending_matcher.is_none() {
+            let small = SecretMatcher::new(known.pending.iter().map(String::as_str));
+            known.pending_matcher = Some(Arc::new(small));
+        }
+        (matcher, known.pending_matcher.clone())
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Known> {
@@ -213,29 +237,13 @@ impl Redactor {
     pub fn text(&self, text: &str) -> String {
         let out = jwt_pattern().replace_all(text, REDACTED_JWT);
         let out = without_userinfo(&out).into_owned();
-        let (matcher, pending) = {
-            let known = self.read();
-            match &known.matcher {
-                Some(matcher) => (Arc::clone(matcher), known.pending.clone()),
-                None => {
-                    drop(known);
-                    let mut known = self.inner.write().unwrap_or_else(|e| e.into_inner());
-                    (Self::rebuild(&mut known), Vec::new())
-                }
-            }
+        let (matcher, pending) = self.matchers();
+        // The newer secrets first: a token learned late may contain an older, shorter secret.
+        let out = match pending {
+            Some(pending) => pending.replace(&out, REDACTED),
+            None => out,
         };
-        let mut out = matcher.replace(&out, REDACTED);
-        for forms in &pending {
-            // Longest first (forms are listed so), so a form that contains another goes whole.
-            let mut ordered: Vec<&String> = forms.iter().collect();
-            ordered.sort_by_key(|f| std::cmp::Reverse(f.len()));
-            for form in ordered {
-                if out.contains(form.as_str()) {
-                    out = out.replace(form.as_str(), REDACTED);
-                }
-            }
-        }
-        out
+        matcher.replace(&out, REDACTED)
     }
 
     /// A JSON value with secret fields replaced and every string redacted as text.
@@ -363,6 +371,22 @@ mod tests {
             "email=a%40b.c&password=%5Bredacted%5D&api_key=%5Bredacted%5D"
         );
         assert_eq!(redactor.text("echo form-secret-1"), "echo [redacted]");
+    }
+
+    #[test]
+    fn secrets_learned_one_by_one_are_redacted_at_once_and_after_every_rebuild() {
+        let redactor = Redactor::new();
+        for n in 0..(REBUILD_AFTER * 3) {
+            let secret = format!("learned-secret-{n:04}");
+            redactor.add(&secret);
+            assert_eq!(
+                redactor.text(&format!("x {secret} y")),
+                "x [redacted] y",
+                "{n}"
+            );
+        }
+        assert_eq!(redactor.text("x learned-secret-0000 y"), "x [redacted] y");
+        assert!(redactor.matcher().find(b"learned-secret-0095").is_some());
     }
 
     #[test]
