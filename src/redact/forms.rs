@@ -8,7 +8,7 @@
 //! linear pass (aho-corasick, leftmost-longest). The redactor ([`super::Redactor`]) replaces with
 //! it, the after-run scan ([`crate::leakscan`]) searches with it: one list of forms for both.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 
@@ -184,8 +184,12 @@ impl SecretMatcher {
         let automaton = if patterns.is_empty() {
             None
         } else {
+            // A contiguous NFA: linear to search like a DFA, and far cheaper to build (the
+            // redactor rebuilds as the run learns secrets; a DFA over hundreds of patterns
+            // cost milliseconds a build).
             AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(&patterns)
                 .ok()
         };
