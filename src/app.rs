@@ -14,6 +14,7 @@ use crate::http::{HttpClient, Timeouts};
 use crate::input::InputError;
 use crate::mock::{MockConfig, MockServer};
 use crate::profile::SiteProfile;
+use crate::redact::{REDACTED, SecretMatcher};
 use crate::report::progress::Progress;
 use crate::report::{self, REPORT_FORMAT_VERSION, RunReport, SuiteOutcome, SuiteReport};
 use crate::runner::{Politeness, RateCap, RunContext, run_all};
@@ -290,18 +291,26 @@ pub(crate) async fn run_site(
     let profile_for_reports = options.profile.clone();
     let outcome = execute(options, suites).await?;
     let colour = report::progress::use_colour();
-    report::console::print(&report::console::render_coloured(
-        &outcome.report,
-        args.verbose,
-        colour,
-    ));
+    let matcher = SecretMatcher::new(outcome.secrets.iter().map(String::as_str));
+    let console_text = report::console::render_coloured(&outcome.report, args.verbose, colour);
+    // The console is an output like any other: scanned, and never shown a secret.
+    let console_leak = crate::leakscan::scan_text("console output", &console_text, &matcher);
+    report::console::print(&matcher.replace(&console_text, REDACTED));
     let written = report::write_all(&outcome.report, report_dir, &profile_for_reports)
         .map_err(AppError::environment)?;
     for note in &outcome.report.notes {
-        eprintln!("note: {note}");
+        report::console::eprint(&format!("note: {}\n", matcher.replace(note, REDACTED)));
     }
-    eprintln!("reports: {}", report_dir.display());
-    scan_outputs(&written, &outcome)?;
+    report::console::eprint(&format!("reports: {}\n", report_dir.display()));
+    let mut files = written;
+    files.extend(
+        outcome
+            .snapshot_files
+            .iter()
+            .filter(|p| p.exists())
+            .cloned(),
+    );
+    scan_outputs(&files, console_leak, &matcher)?;
     if outcome.interrupted {
         return Err(AppError::environment(
             "the run was interrupted (Ctrl-C); the report holds what ran",
@@ -324,18 +333,18 @@ pub(crate) async fn run_site(
     Ok((exit, outcome.report))
 }
 
-/// The last defence: every file the run wrote is searched for every secret it saw. A find is a
-/// security bug in the harness; the run fails naming the file.
-fn scan_outputs(reports: &[PathBuf], outcome: &RunOutcome) -> Result<(), AppError> {
-    let mut files = reports.to_vec();
-    files.extend(
-        outcome
-            .snapshot_files
-            .iter()
-            .filter(|p| p.exists())
-            .cloned(),
+/// The last defence: every file the run wrote, and the console, are searched for every form of
+/// every secret it saw. A find is a security bug in the harness; the file is scrubbed in place and
+/// the run fails naming it.
+fn scan_outputs(
+    files: &[PathBuf],
+    console_leak: Option<crate::leakscan::Leak>,
+    matcher: &SecretMatcher,
+) -> Result<(), AppError> {
+    let mut leaks: Vec<crate::leakscan::Leak> = console_leak.into_iter().collect();
+    leaks.extend(
+        crate::leakscan::scan(files, matcher).map_err(|e| AppError::environment(e.to_string()))?,
     );
-    let leaks = crate::leakscan::scan(&files, &outcome.secrets).map_err(AppError::environment)?;
     if leaks.is_empty() {
         return Ok(());
     }
@@ -614,8 +623,14 @@ pub async fn execute(
         let ctx = Arc::clone(&ctx);
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupted: finishing the steps in flight, then reporting what ran");
+                report::console::eprint(
+                    "interrupted: finishing the steps in flight, then reporting what ran (Ctrl-C again to stop at once)\n",
+                );
                 ctx.interrupt();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    report::console::eprint("interrupted again: stopping at once, no report\n");
+                    std::process::exit(Exit::Environment as i32);
+                }
             }
         })
     });
@@ -704,11 +719,34 @@ async fn configuration_drift(ctx: &crate::runner::RunContext) -> Vec<String> {
 /// `pelcro-conformance mock`: serves until Ctrl-C.
 pub async fn mock(args: MockArgs) -> Result<Exit, AppError> {
     let (profile, source) = load_profile(args.profile.as_deref())?;
+    let control_token = args.control_token.clone().filter(|t| !t.trim().is_empty());
+    if !args.host.is_loopback() {
+        if !args.allow_remote {
+            return Err(AppError::usage(format!(
+                "--host {}: not a loopback address; the mock's control API would be open to the network. Give --allow-remote with a control token (--control-token or PELCRO_MOCK_CONTROL_TOKEN) to serve beyond this machine",
+                args.host
+            )));
+        }
+        match &control_token {
+            None => {
+                return Err(AppError::usage(
+                    "--allow-remote needs a control token (--control-token or PELCRO_MOCK_CONTROL_TOKEN): /__control would otherwise be open to the network",
+                ));
+            }
+            Some(token) if token.len() < 16 => {
+                return Err(AppError::usage(
+                    "the control token must be at least 16 characters",
+                ));
+            }
+            Some(_) => {}
+        }
+    }
     let config = MockConfig {
         site_id: args.site_id,
         profile,
         trust_forwarded_for: args.trust_forwarded_for,
         frozen_clock: args.frozen_clock,
+        control_token: control_token.clone(),
         ..MockConfig::default()
     };
     let server = MockServer::start_on((args.host, args.port).into(), config)
@@ -717,8 +755,13 @@ pub async fn mock(args: MockArgs) -> Result<Exit, AppError> {
             AppError::environment(format!("cannot listen on {}:{}: {e}", args.host, args.port))
         })?;
     let base = server.base_url();
+    let guarded = if control_token.is_some() {
+        "  (requires the control token)"
+    } else {
+        ""
+    };
     report::console::print(&format!(
-        "Pelcro mock listening on {base}\n  API:     {base}/api/v1/sdk  (site_id={})\n  control: {base}/__control\n  profile: {source}\nPress Ctrl-C to stop.\n",
+        "Pelcro mock listening on {base}\n  API:     {base}/api/v1/sdk  (site_id={})\n  control: {base}/__control{guarded}\n  profile: {source}\nPress Ctrl-C to stop.\n",
         args.site_id
     ));
     tokio::signal::ctrl_c()
@@ -763,15 +806,20 @@ pub async fn proxy(args: ProxyArgs) -> Result<Exit, AppError> {
         upstream = args.upstream,
         dir = args.report_dir.display(),
     ));
+    let redactor = handle.redactor();
     let waited = tokio::signal::ctrl_c().await;
     let report = handle.stop().await;
     waited.map_err(|e| AppError::environment(format!("cannot wait for Ctrl-C: {e}")))?;
-    report::console::print(&report::console::render(&report, args.verbose));
+    let matcher = redactor.matcher();
+    let console_text = report::console::render(&report, args.verbose);
+    let console_leak = crate::leakscan::scan_text("console output", &console_text, &matcher);
+    report::console::print(&matcher.replace(&console_text, REDACTED));
     let written =
         proxy::write_report(&report, &args.report_dir, &profile).map_err(AppError::environment)?;
-    for path in written {
+    for path in &written {
         report::console::print(&format!("wrote {}\n", path.display()));
     }
+    scan_outputs(&written, console_leak, &matcher)?;
     Ok(if report.passed() {
         Exit::Passed
     } else {

@@ -17,6 +17,12 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// and quadruples (1, 4, 16, 64 min …): within `MAX_RETRIES` it passes throttle windows of an hour
 /// and more, which a real-time backoff capped at `MAX_BACKOFF` never could.
 pub const VIRTUAL_BACKOFF_BASE: Duration = Duration::from_secs(60);
+/// A `Retry-After` longer than this is read as this: longer than any cap a step may wait, and
+/// far from where time arithmetic overflows.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(366 * 86_400);
+/// The highest `--max-rps` (and the lowest, besides 0 for no cap).
+pub const MAX_RPS: f64 = 10_000.0;
+pub const MIN_RPS: f64 = 0.001;
 
 /// Where a wait came from, for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,11 +78,17 @@ pub fn answer_time(date: Option<&str>, fallback: SystemTime) -> SystemTime {
 /// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); `None` when it is neither.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Any number of digits: `18446744073709551616` is a (very long) wait, not garbage.
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
     let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        date.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 /// Spaces requests at least `1 / rate` apart across every suite of a run.
@@ -90,9 +102,11 @@ impl RateLimiter {
     /// `None`: no limit.
     pub fn new(requests_per_second: Option<f64>) -> RateLimiter {
         RateLimiter {
+            // Out-of-range rates (NaN, infinite, 1e-300) are clamped, never a panic.
             interval: requests_per_second
-                .filter(|r| *r > 0.0)
-                .map(|r| Duration::from_secs_f64(1.0 / r)),
+                .filter(|r| *r > 0.0 && r.is_finite())
+                .map(|r| r.clamp(MIN_RPS, MAX_RPS))
+                .and_then(|r| Duration::try_from_secs_f64(1.0 / r).ok()),
             next: Mutex::new(None),
         }
     }
@@ -106,7 +120,7 @@ impl RateLimiter {
             let mut next = self.next.lock().await;
             let now = Instant::now();
             let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + interval);
+            *next = Some(slot.checked_add(interval).unwrap_or(slot));
             slot
         };
         tokio::time::sleep_until(slot).await;
@@ -177,6 +191,29 @@ mod tests {
     }
 
     #[test]
+    fn huge_retry_after_values_are_capped_not_overflowed() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for value in [
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(
+                parse_retry_after(value, now),
+                Some(MAX_RETRY_AFTER),
+                "{value}"
+            );
+        }
+        let far = "Fri, 31 Dec 9999 23:59:59 GMT";
+        assert_eq!(parse_retry_after(far, now), Some(MAX_RETRY_AFTER));
+        let (wait, _) = wait_after_429(Some("18446744073709551615"), 1, now);
+        assert!(
+            wait.checked_add(Duration::from_secs(u32::MAX as u64))
+                .is_some()
+        );
+    }
+
+    #[test]
     fn an_http_date_is_read_against_the_answers_date() {
         let client = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         // The server's clock is an hour ahead of the client's.
@@ -191,6 +228,20 @@ mod tests {
         );
         assert_eq!(answer_time(None, client), client);
         assert_eq!(answer_time(Some("not a date"), client), client);
+    }
+
+    #[test]
+    fn absurd_rates_build_a_limiter_without_panicking() {
+        for rate in [
+            1e-300,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NAN,
+            1e300,
+            -1.0,
+        ] {
+            let _ = RateLimiter::new(Some(rate));
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,6 +1,7 @@
 //! Every documented claim of `spec/claims.md`, with its stable ID, in the document's order.
 //!
-//! Generated from `../shared/spec/claims.md`; `tests/claims.rs` fails when the two drift apart.
+//! Generated from `spec/claims.md` (the repository's copy of `../shared/spec/claims.md`);
+//! `tests/coverage.rs` fails when the two drift apart.
 
 /// One documented promise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

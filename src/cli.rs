@@ -165,7 +165,7 @@ pub struct RunArgs {
     pub allow_lockout: bool,
     /// Requests per second across all suites (default: no cap on a mock, 5 on a live site;
     /// 0: no cap).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_rps)]
     pub max_rps: Option<f64>,
     /// The longest one step may wait in all after 429 answers, in seconds.
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(0..=3600), value_name = "SECONDS")]
@@ -245,9 +245,22 @@ pub struct MockArgs {
     /// The port to listen on (0: any free port).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// The address to listen on.
+    /// The address to listen on. Loopback only unless --allow-remote is given too.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: std::net::IpAddr,
+    /// Serve on a non-loopback --host. The control API can take over every customer, so a
+    /// control token is then required (--control-token or PELCRO_MOCK_CONTROL_TOKEN).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Every /__control request must carry this token (`Authorization: Bearer TOKEN` or
+    /// `X-Control-Token: TOKEN`).
+    #[arg(
+        long,
+        env = "PELCRO_MOCK_CONTROL_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub control_token: Option<String>,
     /// The id of the mock's site.
     #[arg(long, default_value_t = 1)]
     pub site_id: u64,
@@ -290,4 +303,27 @@ pub struct ProxyArgs {
     /// Show every exchange and check in the summary, not only failures.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// A `--max-rps` value that is not a finite number in range.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`{0}` is not a rate: give 0 (no cap) or a number of requests per second from {min} to {max}",
+    min = crate::backoff::MIN_RPS,
+    max = crate::backoff::MAX_RPS
+)]
+pub struct RateError(String);
+
+/// `--max-rps`: 0, or a finite number from `MIN_RPS` to `MAX_RPS` (NaN, infinities, `1e-300`
+/// and negative numbers are refused with exit 2).
+pub fn parse_rps(text: &str) -> Result<f64, RateError> {
+    let value: f64 = text.trim().parse().map_err(|_| RateError(text.into()))?;
+    let in_range = value == 0.0
+        || (value.is_finite()
+            && (crate::backoff::MIN_RPS..=crate::backoff::MAX_RPS).contains(&value));
+    if in_range {
+        Ok(value)
+    } else {
+        Err(RateError(text.into()))
+    }
 }

@@ -128,6 +128,9 @@ impl HttpClient {
         let client = builder
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.total)
+            // Well under the idle timeouts servers use (the mock's is 10 s): a pooled connection
+            // the server already closed is never picked up again.
+            .pool_idle_timeout(Duration::from_secs(4))
             .user_agent(concat!("pelcro-conformance/", env!("CARGO_PKG_VERSION")))
             .https_only(false)
             // A 3xx is an answer to judge, never a hop: following one would re-send the body

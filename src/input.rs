@@ -49,18 +49,40 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-/// Reads a file the user named, refusing what is too large.
+/// Reads a file the user named, refusing what is not a regular file (a folder, a FIFO, a device
+/// such as `/dev/zero`) and what is larger than [`MAX_FILE_BYTES`].
 pub fn read_file(path: &Path) -> Result<Vec<u8>, InputError> {
+    read_file_limited(path, MAX_FILE_BYTES)
+}
+
+/// Like [`read_file`], with a size limit of the caller's (a report for `diff`).
+pub fn read_file_limited(path: &Path, max_bytes: usize) -> Result<Vec<u8>, InputError> {
+    use std::io::Read as _;
     let name = path.display().to_string();
     let meta =
         std::fs::metadata(path).map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES as u64 {
+    if !meta.is_file() {
+        // Checked before opening: opening a FIFO would wait for a writer.
         return Err(InputError::new(
             &name,
-            format!("larger than {MAX_FILE_BYTES} bytes"),
+            "not a regular file (a folder, a FIFO or a device); refused",
         ));
     }
-    std::fs::read(path).map_err(|e| InputError::new(&name, format!("cannot read: {e}")))
+    let too_large = || InputError::new(&name, format!("larger than {max_bytes} bytes"));
+    if meta.len() > max_bytes as u64 {
+        return Err(too_large());
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The size may change between the check and the read: never read more than the limit.
+    file.take(max_bytes as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
+    if bytes.len() > max_bytes {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// Decodes UTF-8, naming the line and column of the first bad byte.
@@ -145,6 +167,23 @@ mod tests {
         let value: serde_json::Value = parse_yaml("v.yaml", "a: no\nb: 0755\n").unwrap();
         assert_eq!(value["a"], "no");
         assert_eq!(value["b"], "0755");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_folders_and_oversized_files_are_refused_without_reading_them() {
+        let err = read_file(Path::new("/dev/zero")).unwrap_err();
+        assert!(err.message.contains("not a regular file"), "{err}");
+        let err = read_file(Path::new("/")).unwrap_err();
+        assert!(err.message.contains("not a regular file"), "{err}");
+        let dir = std::env::temp_dir().join(format!("pc-input-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = dir.join("big.yaml");
+        std::fs::write(&big, vec![b'a'; 2048]).unwrap();
+        let err = read_file_limited(&big, 1024).unwrap_err();
+        assert!(err.message.contains("larger than 1024 bytes"), "{err}");
+        assert_eq!(read_file_limited(&big, 4096).unwrap().len(), 2048);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

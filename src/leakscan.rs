@@ -1,85 +1,98 @@
-//! The last line of defence: after a run, every file it wrote is searched for every secret the run
-//! saw. Redaction happens at the source; this scan proves it did.
+//! The last line of defence: after a run, every file it wrote and everything it printed is
+//! searched for every form of every secret the run saw ([`crate::redact::forms`]), in one linear
+//! pass per output. Redaction happens at the source; this scan proves it did.
+//!
+//! A find is a bug of the harness. Nothing is deleted silently: a file with a find is scrubbed in
+//! place (every form of every secret replaced by `[redacted]`), and the finding names the file
+//! and the form, so the run can fail saying so.
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-
-/// Shorter fragments would match ordinary text by chance.
-const MIN_FORM_LEN: usize = 8;
+use crate::redact::{Form, REDACTED, SecretMatcher};
 
 /// A secret found in an output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leak {
-    pub file: PathBuf,
-    /// How the secret was written there: `raw`, `base64`, `url-encoded`, `jwt segment`.
-    pub form: &'static str,
+    /// The file, or `console output`.
+    pub place: String,
+    /// How the secret was written there.
+    pub form: Form,
+    /// The file was rewritten with the secret redacted.
+    pub scrubbed: bool,
 }
 
 impl std::fmt::Display for Leak {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{}: a secret of this run appears in it ({} form)",
-            self.file.display(),
-            self.form
+            "{}: a secret of this run appears in it ({} form){}",
+            self.place,
+            self.form.name(),
+            if self.scrubbed {
+                "; the file was scrubbed in place (the secret replaced by [redacted])"
+            } else {
+                ""
+            }
         )
     }
 }
 
-/// The forms a secret may take in an output, each at least `MIN_FORM_LEN` long.
-pub fn forms(secret: &str) -> Vec<(&'static str, String)> {
-    let mut forms = vec![("raw", secret.to_string())];
-    for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
-        forms.push(("base64", engine.encode(secret)));
-    }
-    forms.push((
-        "url-encoded",
-        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
-    ));
-    let segments: Vec<&str> = secret.split('.').collect();
-    if segments.len() == 3 && secret.starts_with("eyJ") {
-        // The payload and signature identify the token; the header is the same for every token.
-        forms.extend(segments[1..].iter().map(|s| ("jwt segment", s.to_string())));
-    }
-    forms.retain(|(_, form)| form.len() >= MIN_FORM_LEN);
-    forms.sort();
-    forms.dedup();
-    forms
+/// An output that could not be scanned.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("{}: cannot read it to scan for secrets: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: a secret was found and the file cannot be scrubbed: {source}", path.display())]
+    Scrub {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
-/// Searches each file for each secret in each form; returns every leak, by file.
-pub fn scan(files: &[PathBuf], secrets: &[String]) -> Result<Vec<Leak>, String> {
-    let needles: Vec<(&'static str, String)> = secrets.iter().flat_map(|s| forms(s)).collect();
+/// Searches each file for every form of every secret; a file with a find is scrubbed in place.
+/// Returns every leak, by file, in the order given.
+pub fn scan(files: &[PathBuf], matcher: &SecretMatcher) -> Result<Vec<Leak>, ScanError> {
     let mut leaks = Vec::new();
+    if matcher.is_empty() {
+        return Ok(leaks);
+    }
     for file in files {
-        let text = read(file)?;
-        if let Some((form, _)) = needles
-            .iter()
-            .find(|(_, needle)| text.contains(needle.as_str()))
-        {
+        let bytes = std::fs::read(file).map_err(|source| ScanError::Read {
+            path: file.clone(),
+            source,
+        })?;
+        if let Some(form) = matcher.find(&bytes) {
+            let text = String::from_utf8_lossy(&bytes);
+            std::fs::write(file, matcher.replace(&text, REDACTED)).map_err(|source| {
+                ScanError::Scrub {
+                    path: file.clone(),
+                    source,
+                }
+            })?;
             leaks.push(Leak {
-                file: file.clone(),
+                place: file.display().to_string(),
                 form,
+                scrubbed: true,
             });
         }
     }
     Ok(leaks)
 }
 
-fn read(file: &Path) -> Result<String, String> {
-    std::fs::read(file)
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .map_err(|e| {
-            format!(
-                "{}: cannot read it to scan for secrets: {e}",
-                file.display()
-            )
-        })
+/// Searches text about to be printed (`place`: `console output`).
+pub fn scan_text(place: &str, text: &str, matcher: &SecretMatcher) -> Option<Leak> {
+    matcher.find(text.as_bytes()).map(|form| Leak {
+        place: place.to_string(),
+        form,
+        scrubbed: false,
+    })
 }
 
-/// Every file under a folder, recursively (a report folder, the snapshots).
+/// Every regular file under a folder, recursively (a report folder, the snapshots); symbolic
+/// links are not followed.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
@@ -88,11 +101,13 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
             continue;
         };
         for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path);
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                pending.push(entry.path());
+            } else if kind.is_file() {
+                files.push(entry.path());
             }
         }
     }
@@ -103,30 +118,46 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
 
     #[test]
-    fn a_planted_leak_is_found_in_every_form() {
+    fn a_planted_leak_is_found_in_every_form_and_scrubbed() {
         let dir = std::env::temp_dir().join(format!("pc-leakscan-{}", fastrand::u64(..)));
         std::fs::create_dir_all(&dir).unwrap();
         let password = "Pc!0a1b2c3dx4242";
         let token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI3In0.c2lnbmF0dXJlX2hlcmU";
+        let header_line = STANDARD.encode(format!("Authorization: Bearer {token}"));
         let plants = [
-            ("raw.txt", format!("password was {password}"), "raw"),
+            (
+                "raw.txt",
+                format!("password was {password}"),
+                Some(Form::Raw),
+            ),
             (
                 "b64.txt",
                 format!("Basic {}", STANDARD.encode(password)),
-                "base64",
+                Some(Form::Base64),
             ),
-            ("url.txt", "p=Pc%210a1b2c3dx4242".to_string(), "url-encoded"),
+            (
+                "line.txt",
+                format!("header {header_line}"),
+                Some(Form::Base64),
+            ),
+            (
+                "url.txt",
+                "p=Pc%210a1b2c3dx4242".to_string(),
+                Some(Form::PercentEncoded),
+            ),
             (
                 "seg.txt",
                 "payload eyJzdWIiOiI3In0 seen".to_string(),
-                "jwt segment",
+                Some(Form::JwtSegment),
             ),
             (
                 "clean.txt",
                 "password [redacted], token [redacted jwt]".to_string(),
-                "",
+                None,
             ),
         ];
         let mut files = Vec::new();
@@ -134,29 +165,39 @@ mod tests {
             std::fs::write(dir.join(name), text).unwrap();
             files.push(dir.join(name));
         }
-        let leaks = scan(&files, &[password.to_string(), token.to_string()]).unwrap();
-        let found: Vec<(String, &str)> = leaks
+        let matcher = SecretMatcher::new([password, token]);
+        let leaks = scan(&files, &matcher).unwrap();
+        let found: Vec<(String, Form)> = leaks
             .iter()
             .map(|l| {
-                (
-                    l.file.file_name().unwrap().to_string_lossy().into_owned(),
-                    l.form,
-                )
+                let name = Path::new(&l.place).file_name().unwrap();
+                (name.to_string_lossy().into_owned(), l.form)
             })
             .collect();
-        let expected: Vec<(String, &str)> = plants
+        let expected: Vec<(String, Form)> = plants
             .iter()
-            .filter(|(_, _, form)| !form.is_empty())
-            .map(|(name, _, form)| (name.to_string(), *form))
+            .filter_map(|(name, _, form)| form.map(|f| (name.to_string(), f)))
             .collect();
         assert_eq!(found, expected);
-        assert_eq!(files_under(&dir).len(), 5);
+        assert!(
+            leaks
+                .iter()
+                .all(|l| l.scrubbed && l.to_string().contains("scrubbed"))
+        );
+        assert!(
+            scan(&files, &matcher).unwrap().is_empty(),
+            "scrubbed files are clean"
+        );
+        assert_eq!(files_under(&dir).len(), 6);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
-    fn short_forms_are_not_searched() {
-        assert!(forms("abc").is_empty());
-        assert!(forms("hunter22").iter().any(|(form, _)| *form == "raw"));
+    fn console_text_is_scanned_too() {
+        let matcher = SecretMatcher::new(["hunter2hunter2"]);
+        let leak = scan_text("console output", "x aHVudGVyMmh1bnRlcjI= y", &matcher).unwrap();
+        assert_eq!(leak.form, Form::Base64);
+        assert!(leak.to_string().starts_with("console output: "));
+        assert!(scan_text("console output", "clean", &matcher).is_none());
     }
 }

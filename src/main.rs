@@ -1,3 +1,6 @@
+//! The binary: parses the command line, runs the command, prints errors and exits with the
+//! documented code. Nothing here panics on a closed stdout or stderr.
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -32,9 +35,15 @@ async fn main() -> ExitCode {
     let exit = match result {
         Ok(exit) => exit,
         Err(error) => {
+            // A closed stderr must not turn an error into a panic; URL credentials and control
+            // characters never reach the terminal.
+            let mut text = String::new();
             for message in &error.messages {
-                eprintln!("error: {message}");
+                let message = pelcro_conformance::redact::without_userinfo(message);
+                let message = pelcro_conformance::report::console::escape_controls(&message);
+                text.push_str(&format!("error: {message}\n"));
             }
+            pelcro_conformance::report::console::eprint(&text);
             error.exit
         }
     };

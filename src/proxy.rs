@@ -37,8 +37,9 @@ use tokio::task::JoinHandle;
 
 use crate::checks::{CheckKind, CheckResult};
 use crate::contract::{self, Endpoint};
+use crate::mock::conn;
 use crate::profile::SiteProfile;
-use crate::redact::{Redactor, is_secret_key};
+use crate::redact::Redactor;
 use crate::report::{
     Evidence, REPORT_FORMAT_VERSION, RunReport, StepOutcome, StepReport, SuiteOutcome, SuiteReport,
 };
@@ -54,6 +55,11 @@ const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 /// Non-JSON bodies are kept in evidence up to this many characters.
 const EVIDENCE_TEXT_CHARS: usize = 2000;
+/// JSON bodies larger than this are not kept in evidence (a note says how large they were).
+const EVIDENCE_JSON_BYTES: usize = 64 * 1024;
+/// The evidence of all exchanges together is kept up to about this many bytes; later exchanges
+/// are still checked and reported, without their evidence (the report says from which one on).
+const EVIDENCE_TOTAL_BYTES: usize = 32 * 1024 * 1024;
 
 /// Headers that belong to one connection and are never forwarded (RFC 9110 §7.6.1), plus `host`
 /// and `content-length`, which the next hop sets itself.
@@ -96,6 +102,8 @@ pub struct ProxyConfig {
     /// Connection timeout and whole-answer timeout for the upstream.
     pub connect_timeout: Duration,
     pub timeout: Duration,
+    /// Connections from clients: how many at once, and how long one may bring no request.
+    pub connection_limits: crate::mock::ConnLimits,
 }
 
 impl ProxyConfig {
@@ -110,6 +118,7 @@ impl ProxyConfig {
             schemas,
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
+            connection_limits: crate::mock::ConnLimits::default(),
         })
     }
 }
@@ -136,6 +145,9 @@ struct ProxyState {
     sequence: AtomicU64,
     /// Requests outside the API, forwarded without checks.
     unchecked: AtomicU64,
+    /// The evidence kept so far, in bytes (about), and how many exchanges kept none for the cap.
+    evidence_bytes: AtomicU64,
+    evidence_dropped: AtomicU64,
     exchanges: Mutex<Vec<Exchange>>,
 }
 
@@ -177,6 +189,8 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(config.connect_timeout)
         .timeout(config.timeout)
+        // Under the idle timeouts of servers (the mock's is 10 s): never reuse a closed connection.
+        .pool_idle_timeout(Duration::from_secs(4))
         .redirect(reqwest::redirect::Policy::none());
     if loopback {
         builder = builder.no_proxy();
@@ -201,14 +215,20 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
         clock: Instant::now(),
         sequence: AtomicU64::new(0),
         unchecked: AtomicU64::new(0),
+        evidence_bytes: AtomicU64::new(0),
+        evidence_dropped: AtomicU64::new(0),
         exchanges: Mutex::new(Vec::new()),
     });
     let router = Router::new()
         .fallback(forward)
-        .with_state(Arc::clone(&state));
+        .with_state(Arc::clone(&state))
+        .layer(axum::middleware::from_fn(conn::track_busy));
     let (tx, rx) = oneshot::channel::<()>();
+    // Connections are capped and time out when they bring no request (as the mock's do).
+    let listener = conn::KillableListener::new(listener, config.connection_limits);
+    let service = router.into_make_service_with_connect_info::<conn::ConnInfo>();
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
+        let _ = axum::serve(listener, service)
             .with_graceful_shutdown(async {
                 let _ = rx.await;
             })
@@ -254,6 +274,12 @@ impl ProxyHandle {
     /// Every secret seen so far (for scanning what was written).
     pub fn secrets(&self) -> Vec<String> {
         self.state.redactor.secrets()
+    }
+
+    /// The proxy's redactor (shared: it keeps learning until the proxy stops), for redacting and
+    /// scanning what is printed and written after [`ProxyHandle::stop`].
+    pub fn redactor(&self) -> Redactor {
+        self.state.redactor.clone()
     }
 }
 
@@ -350,6 +376,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         &parts.headers,
         query.as_deref(),
         &request_json,
+        &body,
     );
 
     let mut step = StepReport {
@@ -443,7 +470,17 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         }
     };
     step.duration_ms = started.elapsed().as_millis() as u64;
-    step.evidence = Some(evidence);
+    let size = evidence_size(&evidence);
+    let kept = state.evidence_bytes.fetch_add(size, Ordering::Relaxed) + size;
+    if kept <= EVIDENCE_TOTAL_BYTES as u64 {
+        step.evidence = Some(evidence);
+    } else {
+        state.evidence_dropped.fetch_add(1, Ordering::Relaxed);
+        step.notes.push(format!(
+            "no evidence kept: the proxy keeps about {} MiB of evidence in all",
+            EVIDENCE_TOTAL_BYTES / (1024 * 1024)
+        ));
+    }
     let site_id = query_pairs(query.as_deref())
         .into_iter()
         .find(|(k, _)| k == "site_id")
@@ -629,21 +666,18 @@ fn remember_request_secrets(
     headers: &HeaderMap,
     query: Option<&str>,
     body: &Option<Value>,
+    raw_body: &[u8],
 ) {
-    for value in headers.get_all(header::AUTHORIZATION) {
-        let text = String::from_utf8_lossy(value.as_bytes());
-        redactor.add(text.trim());
-        if let Some((_, credential)) = text.trim().split_once(' ') {
-            redactor.add(credential.trim());
-        }
+    for (name, value) in headers {
+        redactor.add_header(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
     }
-    for (key, value) in query_pairs(query) {
-        if is_secret_key(&key) {
-            redactor.add(&value);
-        }
+    if let Some(query) = query {
+        redactor.add_form_secrets(query);
     }
-    if let Some(body) = body {
-        redactor.add_secret_fields(body);
+    match body {
+        Some(body) => redactor.add_secret_fields(body),
+        // `password=…&email=…`: a form-encoded body (or anything that parses as one).
+        None => redactor.add_form_secrets(&String::from_utf8_lossy(raw_body)),
     }
 }
 
@@ -659,18 +693,10 @@ fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
 
 /// Path and query with secret-named parameters and known secrets redacted.
 fn redact_url(redactor: &Redactor, path: &str, query: Option<&str>) -> String {
-    let Some(query) = query else {
-        return redactor.text(path);
-    };
-    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
-    for (key, value) in query_pairs(Some(query)) {
-        if is_secret_key(&key) {
-            serializer.append_pair(&key, crate::redact::REDACTED);
-        } else {
-            serializer.append_pair(&key, &value);
-        }
+    match query {
+        Some(query) => format!("{}?{}", redactor.text(path), redactor.form(query)),
+        None => redactor.text(path),
     }
-    redactor.text(&format!("{path}?{}", serializer.finish()))
 }
 
 fn redact_headers(redactor: &Redactor, headers: &HeaderMap) -> Vec<(String, String)> {
@@ -687,12 +713,39 @@ fn redact_headers(redactor: &Redactor, headers: &HeaderMap) -> Vec<(String, Stri
 
 fn body_evidence(redactor: &Redactor, json: Option<&Value>, bytes: &[u8]) -> Option<Value> {
     match json {
-        Some(value) => Some(redactor.json(value)),
+        Some(value) if bytes.len() <= EVIDENCE_JSON_BYTES => Some(redactor.json(value)),
+        Some(_) => Some(Value::String(format!(
+            "(a JSON body of {} bytes: larger than the {EVIDENCE_JSON_BYTES} bytes kept in evidence)",
+            bytes.len()
+        ))),
         None if bytes.is_empty() => None,
-        None => Some(Value::String(
-            redactor.text(&snippet(bytes, EVIDENCE_TEXT_CHARS)),
-        )),
+        None => {
+            let text = snippet(bytes, EVIDENCE_TEXT_CHARS);
+            // A form-encoded body keeps its shape, with secret-named fields redacted.
+            let looks_like_form = !text.contains(char::is_whitespace) && text.contains('=');
+            Some(Value::String(if looks_like_form {
+                redactor.form(&text)
+            } else {
+                redactor.text(&text)
+            }))
+        }
     }
+}
+
+/// About how many bytes an exchange's evidence holds.
+fn evidence_size(evidence: &Evidence) -> u64 {
+    let body = |b: &Option<Value>| match b {
+        Some(Value::String(s)) => s.len(),
+        Some(other) => serde_json::to_string(other).map_or(0, |t| t.len()),
+        None => 0,
+    };
+    let headers = |h: &[(String, String)]| h.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>();
+    (evidence.url.len()
+        + body(&evidence.request_body)
+        + body(&evidence.response_body)
+        + headers(&evidence.request_headers)
+        + headers(&evidence.response_headers)
+        + 64) as u64
 }
 
 fn snippet(bytes: &[u8], max_chars: usize) -> String {
@@ -737,7 +790,7 @@ fn build_report(state: &ProxyState) -> RunReport {
     for endpoint in contract::endpoints() {
         let steps: Vec<StepReport> = exchanges
             .iter()
-            .filter(|e| e.endpoint.is_some_and(|ep| std::ptr::eq(ep, endpoint)))
+            .filter(|e| e.endpoint.is_some_and(|ep| same_endpoint(ep, endpoint)))
             .map(|e| e.step.clone())
             .collect();
         checked += steps.len();
@@ -783,6 +836,13 @@ fn build_report(state: &ProxyState) -> RunReport {
     if checked == 0 {
         notes.push("no answer was checked: no client called a known endpoint".into());
     }
+    let dropped = state.evidence_dropped.load(Ordering::Relaxed);
+    if dropped > 0 {
+        notes.push(format!(
+            "{dropped} exchange(s) were checked without keeping their evidence: the proxy keeps about {} MiB of evidence in all",
+            EVIDENCE_TOTAL_BYTES / (1024 * 1024)
+        ));
+    }
 
     RunReport {
         format_version: REPORT_FORMAT_VERSION,
@@ -799,6 +859,13 @@ fn build_report(state: &ProxyState) -> RunReport {
         suites,
         ..RunReport::default()
     }
+}
+
+/// Endpoints are compared by their operation id, never by address: `contract::ENDPOINTS` is a
+/// `const`, and each use of a `const` may be its own copy (in release builds every address
+/// differed, and every exchange was dropped from the report).
+fn same_endpoint(a: &Endpoint, b: &Endpoint) -> bool {
+    a.operation_id == b.operation_id
 }
 
 fn suite(name: String, claims: Vec<String>, steps: Vec<StepReport>, idle: &str) -> SuiteReport {

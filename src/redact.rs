@@ -1,8 +1,14 @@
 //! Keeping secrets out of every output.
 //!
 //! Evidence is redacted when it is recorded, not when it is printed, so no reporter can leak what
-//! it never received. Three nets: fields whose names mean a secret, anything shaped like a JWT, and
-//! every secret value the run has seen (generated passwords, captured tokens, credentials).
+//! it never received. The nets: fields and headers whose names mean a secret (passwords, tokens,
+//! `Authorization`, API keys, `X-Auth…`), anything shaped like a JWT, the credentials of a URL
+//! (`https://user:pass@host`), and every secret value the run has seen (generated passwords,
+//! captured tokens, credentials) in every form it may take ([`forms`]: raw, base64 of either
+//! alphabet and inside a longer encoded text, percent-encoded, JSON- and HTML-escaped, JWT
+//! segments), matched in one pass.
+
+pub mod forms;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
@@ -10,18 +16,24 @@ use std::sync::{Arc, RwLock};
 use regex::Regex;
 use serde_json::Value;
 
+pub use forms::{Form, MIN_SECRET_LEN, SecretMatcher};
+
 pub const REDACTED: &str = "[redacted]";
 pub const REDACTED_JWT: &str = "[redacted jwt]";
 
-/// Secrets shorter than this are not searched for as text: they would redact ordinary words.
-const MIN_SECRET_LEN: usize = 6;
-
-/// Whether a field or header name holds a secret.
+/// Whether a field, header or query parameter name holds a secret.
 pub fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
+    let squashed: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     key.contains("password")
+        || key.contains("passwd")
         || key.contains("token")
         || key.contains("secret")
+        || squashed.contains("apikey")
+        || squashed.contains("accesskey")
+        || squashed.contains("privatekey")
+        || squashed.starts_with("xauth")
+        || squashed.starts_with("proxyauth")
         || key == "authorization"
         || key == "cookie"
         || key == "set-cookie"
@@ -30,8 +42,23 @@ pub fn is_secret_key(key: &str) -> bool {
 /// Shared by every suite of a run.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    secrets: Arc<RwLock<BTreeSet<String>>>,
+    inner: Arc<RwLock<Known>>,
 }
+
+#[derive(Debug, Default)]
+struct Known {
+    secrets: BTreeSet<String>,
+    /// One automaton over the forms of every secret but the `pending` ones.
+    matcher: Option<Arc<SecretMatcher>>,
+    /// Secrets added since that automaton was built, in a small automaton of their own (cheap to
+    /// rebuild), until there are [`REBUILD_AFTER`] of them: a run that learns a secret per
+    /// request does not rebuild the big automaton per request.
+    pending: Vec<String>,
+    pending_matcher: Option<Arc<SecretMatcher>>,
+}
+
+/// How many secrets may wait outside the automaton before it is rebuilt.
+const REBUILD_AFTER: usize = 32;
 
 fn jwt_pattern() -> &'static Regex {
     static PATTERN: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
@@ -42,18 +69,79 @@ fn jwt_pattern() -> &'static Regex {
     })
 }
 
+fn userinfo_pattern() -> &'static Regex {
+    static PATTERN: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    // `scheme://user:pass@` (percent-encoded or not): the credentials go, the host stays.
+    PATTERN.get_or_init(|| {
+        Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]+@").expect("a valid pattern")
+    })
+}
+
+/// Text with the credentials of every URL in it (`https://user:pass@host`) replaced.
+pub fn without_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    userinfo_pattern().replace_all(text, "${1}[redacted]@")
+}
+
+/// The user name and password of a URL in `text`, if it has them (to remember as secrets).
+pub fn userinfo_secrets(text: &str) -> Vec<String> {
+    let Ok(url) = url::Url::parse(text.trim()) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for part in [Some(url.username()), url.password()].into_iter().flatten() {
+        if part.is_empty() {
+            continue;
+        }
+        found.push(part.to_string());
+        if let Some((_, decoded)) =
+            url::form_urlencoded::parse(format!("x={part}").as_bytes()).next()
+            && decoded != part
+        {
+            found.push(decoded.into_owned());
+        }
+    }
+    found
+}
+
 impl Redactor {
     pub fn new() -> Redactor {
         Redactor::default()
     }
 
-    /// Remembers a secret so that it is redacted wherever it appears from now on.
+    /// Remembers a secret so that it is redacted wherever it appears from now on, in every form.
     pub fn add(&self, secret: &str) {
-        if secret.len() >= MIN_SECRET_LEN {
-            self.secrets
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(secret.to_string());
+        if secret.len() < MIN_SECRET_LEN {
+            return;
+        }
+        if self.read().secrets.contains(secret) {
+            return;
+        }
+        let mut known = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if known.secrets.insert(secret.to_string()) {
+            if known.pending.len() + 1 >= REBUILD_AFTER || known.matcher.is_none() {
+                known.pending.clear();
+                known.matcher = None;
+            } else {
+                known.pending.push(secret.to_string());
+            }
+            known.pending_matcher = None;
+        }
+    }
+
+    /// Remembers a header's value when its name means a secret (`Authorization: Bearer X`: the
+    /// credential `X`; `X-Api-Key: K`: `K`).
+    pub fn add_header(&self, name: &str, value: &str) {
+        if !is_secret_key(name) {
+            return;
+        }
+        let value = value.trim();
+        // `Bearer X`: X alone covers every form of the whole value too (each encoded form of
+        // the value contains one of X's), and a secret less halves the matcher's work.
+        match value.split_once(' ') {
+            Some((_, credential)) if credential.trim().len() >= MIN_SECRET_LEN => {
+                self.add(credential.trim())
+            }
+            _ => self.add(value),
         }
     }
 
@@ -85,29 +173,81 @@ impl Redactor {
         }
     }
 
-    /// Every secret seen so far (for the after-run scan).
-    pub fn secrets(&self) -> Vec<String> {
-        self.secrets
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .cloned()
-            .collect()
-    }
-
-    /// Text with every known secret and every JWT replaced.
-    pub fn text(&self, text: &str) -> String {
-        let mut out = jwt_pattern().replace_all(text, REDACTED_JWT).into_owned();
-        let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
-        // Longest first, so a secret that contains another is replaced whole.
-        let mut ordered: Vec<&String> = secrets.iter().collect();
-        ordered.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        for secret in ordered {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), REDACTED);
+    /// Remembers the values of secret-named fields of a form-encoded text (`password=…&…`, a
+    /// query string).
+    pub fn add_form_secrets(&self, form: &str) {
+        for (key, value) in url::form_urlencoded::parse(form.as_bytes()) {
+            if is_secret_key(&key) {
+                self.add(&value);
             }
         }
-        out
+    }
+
+    /// Every secret seen so far (for the after-run scan).
+    pub fn secrets(&self) -> Vec<String> {
+        self.read().secrets.iter().cloned().collect()
+    }
+
+    /// One matcher for every form of every secret seen so far.
+    pub fn matcher(&self) -> Arc<SecretMatcher> {
+        {
+            let known = self.read();
+            if let Some(matcher) = &known.matcher
+                && known.pending.is_empty()
+            {
+                return Arc::clone(matcher);
+            }
+        }
+        let mut known = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        Self::rebuild(&mut known)
+    }
+
+    fn rebuild(known: &mut Known) -> Arc<SecretMatcher> {
+        let matcher = Arc::new(SecretMatcher::new(known.secrets.iter().map(String::as_str)));
+        known.matcher = Some(Arc::clone(&matcher));
+        known.pending.clear();
+        known.pending_matcher = None;
+        matcher
+    }
+
+    /// The big automaton and the small one of the secrets added since, building what is stale.
+    fn matchers(&self) -> (Arc<SecretMatcher>, Option<Arc<SecretMatcher>>) {
+        {
+            let known = self.read();
+            if let Some(matcher) = &known.matcher
+                && (known.pending.is_empty() || known.pending_matcher.is_some())
+            {
+                return (Arc::clone(matcher), known.pending_matcher.clone());
+            }
+        }
+        let mut known = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let matcher = match &known.matcher {
+            Some(matcher) => Arc::clone(matcher),
+            None => Self::rebuild(&mut known),
+        };
+        if !known.pending.is_empty() && known.pending_matcher.is_none() {
+            let small = SecretMatcher::new(known.pending.iter().map(String::as_str));
+            known.pending_matcher = Some(Arc::new(small));
+        }
+        (matcher, known.pending_matcher.clone())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Known> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Text with every JWT, every URL's credentials and every form of every known secret
+    /// replaced.
+    pub fn text(&self, text: &str) -> String {
+        let out = jwt_pattern().replace_all(text, REDACTED_JWT);
+        let out = without_userinfo(&out).into_owned();
+        let (matcher, pending) = self.matchers();
+        // The newer secrets first: a token learned late may contain an older, shorter secret.
+        let out = match pending {
+            Some(pending) => pending.replace(&out, REDACTED),
+            None => out,
+        };
+        matcher.replace(&out, REDACTED)
     }
 
     /// A JSON value with secret fields replaced and every string redacted as text.
@@ -122,7 +262,7 @@ impl Redactor {
                             }
                             other => self.json(other),
                         };
-                        (key.clone(), item)
+                        (self.text(key), item)
                     })
                     .collect(),
             ),
@@ -139,6 +279,20 @@ impl Redactor {
         } else {
             self.text(value)
         }
+    }
+
+    /// A form-encoded text (a query string, an `application/x-www-form-urlencoded` body) with
+    /// the values of secret-named fields replaced, then redacted as text.
+    pub fn form(&self, form: &str) -> String {
+        let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in url::form_urlencoded::parse(form.as_bytes()) {
+            if is_secret_key(&key) {
+                serializer.append_pair(&key, REDACTED);
+            } else {
+                serializer.append_pair(&key, &value);
+            }
+        }
+        self.text(&serializer.finish())
     }
 }
 
@@ -176,6 +330,67 @@ mod tests {
             redactor.text("cut: eyJ0eXAiOiJKV1QiLC.eyJpc3Mi… (365 bytes)"),
             "cut: [redacted jwt]… (365 bytes)"
         );
+    }
+
+    #[test]
+    fn every_encoding_of_a_known_secret_is_redacted() {
+        use base64::Engine;
+        let redactor = Redactor::new();
+        let password = "Pc!0a1b2c3d x4242";
+        redactor.add(password);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(password);
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("Authorization: Basic {password}"));
+        for text in [
+            format!("raw {password} end"),
+            format!("b64 {b64} end"),
+            format!("line {header} end"),
+            "pct Pc%210a1b2c3d%20x4242 end".to_string(),
+            "form Pc%210a1b2c3d+x4242 end".to_string(),
+        ] {
+            let out = redactor.text(&text);
+            assert!(out.contains(REDACTED), "{text} → {out}");
+            assert!(!out.contains("0a1b2c3d"), "{text} → {out}");
+        }
+    }
+
+    #[test]
+    fn url_credentials_api_keys_and_form_fields_are_redacted() {
+        let redactor = Redactor::new();
+        assert_eq!(
+            redactor.text("GET https://qa:hunter2secret@www.pelcro.com/x"),
+            "GET https://[redacted]@www.pelcro.com/x"
+        );
+        assert_eq!(
+            userinfo_secrets("http://qa:p%40ss-word@127.0.0.1:9"),
+            ["qa", "p%40ss-word", "p@ss-word"]
+        );
+        assert!(
+            is_secret_key("X-Api-Key") && is_secret_key("api_key") && is_secret_key("X-Auth-User")
+        );
+        assert!(!is_secret_key("content-type") && !is_secret_key("email"));
+        redactor.add_form_secrets("email=a%40b.c&password=form-secret-1");
+        assert_eq!(
+            redactor.form("email=a%40b.c&password=form-secret-1&api_key=k"),
+            "email=a%40b.c&password=%5Bredacted%5D&api_key=%5Bredacted%5D"
+        );
+        assert_eq!(redactor.text("echo form-secret-1"), "echo [redacted]");
+    }
+
+    #[test]
+    fn secrets_learned_one_by_one_are_redacted_at_once_and_after_every_rebuild() {
+        let redactor = Redactor::new();
+        for n in 0..(REBUILD_AFTER * 3) {
+            let secret = format!("learned-secret-{n:04}");
+            redactor.add(&secret);
+            assert_eq!(
+                redactor.text(&format!("x {secret} y")),
+                "x [redacted] y",
+                "{n}"
+            );
+        }
+        assert_eq!(redactor.text("x learned-secret-0000 y"), "x [redacted] y");
+        assert!(redactor.matcher().find(b"learned-secret-0095").is_some());
     }
 
     #[test]

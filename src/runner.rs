@@ -233,6 +233,8 @@ impl RunContext {
 
 /// The reason given for what an interrupted run did not do.
 pub const INTERRUPTED: &str = "interrupted (Ctrl-C) before it ran";
+/// The reason given for a suite that Ctrl-C cut short.
+pub const INTERRUPTED_DURING: &str = "interrupted (Ctrl-C) before it finished";
 
 /// How hard a run may press on its target.
 #[derive(Debug, Clone, Copy)]
@@ -333,7 +335,9 @@ pub async fn run_all(ctx: Arc<RunContext>, suites: Vec<LoadedSuite>) -> Vec<Suit
                 }
             }
             // A panic in a suite is a harness bug; the suite's slot is filled below as failed.
-            Err(error) => eprintln!("internal error in a suite task: {error}"),
+            Err(error) => crate::report::console::eprint(&format!(
+                "internal error in a suite task: {error}\n"
+            )),
         }
     }
     for (index, loaded) in &alone {
@@ -384,7 +388,9 @@ async fn restore_target(ctx: &RunContext, suite: &Suite) {
     if suite.requires.contains(&Capability::Control)
         && let Err(error) = ctx.target.apply_profile(&ctx.profile, &ctx.http).await
     {
-        eprintln!("warning: could not restore the mock's site settings: {error}");
+        crate::report::console::eprint(&format!(
+            "warning: could not restore the mock's site settings: {error}\n"
+        ));
     }
     if !suite.requires.contains(&Capability::Faults) {
         return;
@@ -527,11 +533,16 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
     let mut gaps: BTreeSet<String> = BTreeSet::new();
     for step in &suite.steps {
         if ctx.was_interrupted() {
-            report
-                .steps
-                .push(StepReport::not_run(&step.value.name, INTERRUPTED));
-            report.outcome = SuiteOutcome::Failed;
-            report.reason.get_or_insert_with(|| INTERRUPTED.into());
+            let mut cut = StepReport::not_run(&step.value.name, INTERRUPTED);
+            cut.outcome = StepOutcome::Interrupted;
+            report.steps.push(cut);
+            // Cut short is not a verdict: a suite that had not failed yet is `interrupted`.
+            if report.outcome != SuiteOutcome::Failed {
+                report.outcome = SuiteOutcome::Interrupted;
+                report
+                    .reason
+                    .get_or_insert_with(|| INTERRUPTED_DURING.into());
+            }
             continue;
         }
         if ctx.stopped().is_some() {
@@ -567,6 +578,13 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
                 "not run because an assumption of an earlier step did not hold (see its advisory)"
                     .into(),
             );
+        } else if step_report.outcome == StepOutcome::Interrupted {
+            if report.outcome != SuiteOutcome::Failed {
+                report.outcome = SuiteOutcome::Interrupted;
+                report
+                    .reason
+                    .get_or_insert_with(|| INTERRUPTED_DURING.into());
+            }
         } else if step_report.outcome != StepOutcome::Passed && report.reason.is_none() {
             report.outcome = SuiteOutcome::Failed;
             report.reason = Some(format!(

@@ -114,8 +114,13 @@ impl SchemaSet {
                 continue;
             }
             let file_name = path.display().to_string();
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| SchemaLoadError(format!("schema {file_name}: cannot be read: {e}")))?;
+            let bytes = crate::input::read_file(&path)
+                .map_err(|e| SchemaLoadError(format!("schema {e}")))?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                SchemaLoadError(format!(
+                    "schema {file_name}: cannot be read: not UTF-8 ({e})"
+                ))
+            })?;
             files.push(schema_file(&path, &file_name, text)?);
         }
         Self::compile(files, &format!("{}", dir.display()))

@@ -151,7 +151,9 @@ pub async fn run_sites(
     // Each site's own files were scanned by its run; the combined ones are scanned here.
     let combined = ["report.md", "sites.json"].map(|name| args.report_dir.join(name));
     let secrets = env.secrets([crate::account::PASSWORD]);
-    let leaks = crate::leakscan::scan(&combined, &secrets).map_err(AppError::environment)?;
+    let matcher = crate::redact::SecretMatcher::new(secrets.iter().map(String::as_str));
+    let leaks = crate::leakscan::scan(&combined, &matcher)
+        .map_err(|e| AppError::environment(e.to_string()))?;
     if !leaks.is_empty() {
         return Err(AppError {
             exit: Exit::Failed,

@@ -23,6 +23,11 @@
 //! A store may read built-in (embedded, read-only) baselines and put its pending files elsewhere,
 //! and may record missing snapshots as the baselines of a new target
 //! ([`SnapshotOutcome::Recorded`]); `baselines` decides which store a run gets.
+//!
+//! Files are written only inside the snapshot folder (the names are slugs) and never through a
+//! symbolic link: each is written to a fresh temporary file (`create_new`) and renamed over the
+//! name, which replaces a link instead of writing where it points. A stored snapshot that is a
+//! link, not a regular file, or larger than [`MAX_SNAPSHOT_BYTES`] is an error, not read.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -34,6 +39,9 @@ use serde_json::{Map, Value};
 
 /// What `source:` says in every snapshot header.
 pub const SOURCE: &str = "pelcro-conformance";
+
+/// Stored snapshots larger than this are refused.
+pub const MAX_SNAPSHOT_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The message for a missing snapshot in `Check` mode.
 /// How a changed snapshot's message starts (reports tell changes from new baselines by it).
@@ -163,7 +171,20 @@ impl SnapshotStore {
                 .get_file(files.path().join(name))
                 .and_then(|f| f.contents_utf8())
                 .map(|text| TextSnapshotContents::new(stored_body(text), TextSnapshotKind::File))
-        } else if path.exists() {
+        } else if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            if !meta.file_type().is_file() {
+                return SnapshotOutcome::Error(format!(
+                    "snapshot {}: not a regular file (a symbolic link or a folder); refused",
+                    path.display()
+                ));
+            }
+            if meta.len() > MAX_SNAPSHOT_BYTES {
+                return SnapshotOutcome::Error(format!(
+                    "snapshot {}: larger than {MAX_SNAPSHOT_BYTES} bytes; refused",
+                    path.display()
+                ));
+            }
+
             match Snapshot::from_file(&path) {
                 Ok(snap) => match snap.contents() {
                     SnapshotContents::Text(text) => Some(text.clone()),
@@ -184,7 +205,7 @@ impl SnapshotStore {
         if let Some(stored) = &stored
             && stored.matches_latest(&new_text)
         {
-            if pending.exists() {
+            if std::fs::symlink_metadata(&pending).is_ok() {
                 let _ = std::fs::remove_file(&pending);
             }
             return SnapshotOutcome::Matched;
@@ -209,7 +230,7 @@ impl SnapshotStore {
             ));
         }
         if record {
-            if let Err(e) = std::fs::write(&path, &file) {
+            if let Err(e) = write_inside(&self.dir, &path, &file) {
                 return SnapshotOutcome::Error(format!(
                     "snapshot {}: cannot be written: {e}",
                     path.display()
@@ -218,18 +239,18 @@ impl SnapshotStore {
             return SnapshotOutcome::Recorded(path);
         }
         if self.mode == SnapshotMode::Accept {
-            if let Err(e) = std::fs::write(&path, &file) {
+            if let Err(e) = write_inside(&self.dir, &path, &file) {
                 return SnapshotOutcome::Error(format!(
                     "snapshot {}: cannot be written: {e}",
                     path.display()
                 ));
             }
-            if pending.exists() {
+            if std::fs::symlink_metadata(&pending).is_ok() {
                 let _ = std::fs::remove_file(&pending);
             }
             return SnapshotOutcome::Written(path);
         }
-        if let Err(e) = std::fs::write(&pending, &file) {
+        if let Err(e) = write_inside(pending_dir, &pending, &file) {
             return SnapshotOutcome::Error(format!(
                 "snapshot {}: cannot be written: {e}",
                 pending.display()
@@ -253,6 +274,36 @@ fn stored_body(text: &str) -> String {
         .map(|(_, body)| body)
         .unwrap_or(text);
     body.trim_end_matches('\n').to_string()
+}
+
+/// Writes `contents` as `path`, a file directly inside `dir`, without following a symbolic link
+/// at `path`: a fresh temporary file beside it (created exclusively), then renamed over it.
+fn write_inside(dir: &Path, path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let name = path.file_name().filter(|_| path.parent() == Some(dir));
+    let Some(name) = name else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "outside the snapshot folder",
+        ));
+    };
+    let mut temporary = name.to_owned();
+    temporary.push(format!(
+        ".{}-{:016x}.tmp",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    let temporary = dir.join(temporary);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .and_then(|mut file| file.write_all(contents.as_bytes()))
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }
 
 /// `x.snap` → `x.snap.new`.
@@ -436,6 +487,38 @@ pub fn line_diff(old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pending_file_that_is_a_symlink_is_replaced_not_followed() {
+        let root = std::env::temp_dir().join(format!("pc-snap-link-{}", fastrand::u64(..)));
+        let dir = root.join("snaps");
+        std::fs::create_dir_all(&dir).unwrap();
+        let victim = root.join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        let store = SnapshotStore::new(dir.clone(), SnapshotMode::Update);
+        let path = store.path("s", "t");
+        std::os::unix::fs::symlink(&victim, pending_path(&path)).unwrap();
+        let outcome = store.check("s", "t", &serde_json::json!({"status": 200}));
+        assert!(matches!(outcome, SnapshotOutcome::New(_)), "{outcome:?}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        let pending = std::fs::symlink_metadata(pending_path(&path)).unwrap();
+        assert!(
+            pending.file_type().is_file(),
+            "the link was replaced by a file"
+        );
+
+        // A stored snapshot that is a link is refused, not read (nor written through).
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let store = SnapshotStore::new(dir.clone(), SnapshotMode::Accept);
+        let outcome = store.check("s", "t", &serde_json::json!({"status": 200}));
+        assert!(
+            matches!(&outcome, SnapshotOutcome::Error(e) if e.contains("not a regular file")),
+            "{outcome:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn slugs_are_file_name_safe() {

@@ -26,6 +26,8 @@ enum Halt {
     NotRun(String),
     /// The step could not be carried out.
     Errored(String),
+    /// Ctrl-C: a repeated step stops at the next iteration.
+    Interrupted(String),
 }
 
 impl Halt {
@@ -101,6 +103,10 @@ pub async fn run_step(env: &StepEnv<'_>, step: &Step, scope: &mut Scope) -> Step
             report.outcome = StepOutcome::Errored;
             report.reason = Some(ctx.redactor.text(&reason));
         }
+        Err(Halt::Interrupted(reason)) => {
+            report.outcome = StepOutcome::Interrupted;
+            report.reason = Some(reason);
+        }
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
     report
@@ -167,6 +173,12 @@ async fn send_and_check(
     };
     let mut advisories: Vec<CheckResult> = Vec::new();
     for attempt in 1..=repeat {
+        if attempt > 1 && ctx.was_interrupted() {
+            return Err(Halt::Interrupted(format!(
+                "interrupted (Ctrl-C) after {} of {repeat} repeats",
+                attempt - 1
+            )));
+        }
         if attempt > 1
             && let Some(every) = &step.repeat_every
         {
@@ -289,7 +301,7 @@ async fn send_honouring_429(
         } else {
             ctx.max_wait
         };
-        if waited + wait > cap {
+        if waited.saturating_add(wait) > cap {
             report.notes.push(format!(
                 "429: the wait asked for ({} s, {source}) would pass the cap of {} s in all; not retried",
                 wait.as_secs_f64().ceil(),
@@ -297,7 +309,7 @@ async fn send_honouring_429(
             ));
             break;
         }
-        waited += wait;
+        waited = waited.saturating_add(wait);
         let how = if owns_clock {
             let seconds = wait.as_secs_f64().ceil() as u64;
             match ctx.target.advance_clock(seconds, &ctx.http).await {
@@ -347,6 +359,7 @@ fn build_request(
     scope: &mut Scope,
 ) -> Result<OutgoingRequest, TemplateError> {
     let path = template::render_text(&spec.path, scope)?;
+    crate::suite::load::path_within_root(&path)?;
     let url = if spec.control {
         ctx.target.control_url(&path)
     } else {
@@ -432,12 +445,18 @@ fn remember_secrets(redactor: &Redactor, request: &OutgoingRequest, scope: &Scop
         }
     }
     for (name, value) in &request.headers {
+        // The whole value (`Bearer X`, `Basic …`) and the credential after the scheme.
+        redactor.add_header(name, value);
+    }
+    for (name, value) in &request.query {
         if is_secret_key(name) {
-            redactor.add(value.strip_prefix("Bearer ").unwrap_or(value));
+            redactor.add(value);
         }
     }
-    if let Some(Body::Json(body)) = &request.body {
-        redactor.add_secret_fields(body);
+    match &request.body {
+        Some(Body::Json(body)) => redactor.add_secret_fields(body),
+        Some(Body::Raw(text)) => redactor.add_form_secrets(text),
+        None => {}
     }
 }
 

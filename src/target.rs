@@ -46,9 +46,19 @@ impl TargetSpec {
         if text == "mock" {
             return Ok(TargetSpec::Mock);
         }
+        // Credentials in the URL are refused, and never echoed in a message.
+        let shown = crate::redact::without_userinfo(text);
+        let text = shown.as_ref();
         let url = url::Url::parse(text).map_err(|e| {
             TargetError::Usage(format!("--target `{text}`: not `mock` and not a URL ({e})"))
         })?;
+        if text.contains("[redacted]@") || !url.username().is_empty() || url.password().is_some() {
+            return Err(TargetError::Usage(format!(
+                "--target `{}`: credentials in the URL are refused (they would travel to every \
+                 request and into logs); give PELCRO_EMAIL and PELCRO_PASSWORD instead",
+                crate::redact::without_userinfo(url.as_str())
+            )));
+        }
         match url.scheme() {
             "https" => {}
             "http" if is_loopback(&url) => {}

@@ -38,6 +38,9 @@ pub enum TemplateError {
     UnknownFilter(String),
     #[error("{0}")]
     Eval(String),
+    /// A rendered request path that leaves its root (`/../__control`); never sent.
+    #[error("the rendered path {0}")]
+    Path(#[from] crate::suite::load::PathError),
 }
 
 /// The filters a placeholder may apply after `|`, in order.

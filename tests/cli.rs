@@ -242,8 +242,15 @@ steps:
     expect: { status: 200 }
 ",
     );
+    let reports = TempDir::new("interrupt-reports");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_pelcro-conformance"))
-        .args(["run", "--suites", dir.path()])
+        .args([
+            "run",
+            "--suites",
+            dir.path(),
+            "--report-dir",
+            reports.path(),
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -269,10 +276,15 @@ steps:
             && out.contains("interrupted (Ctrl-C) before it ran"),
         "{out}"
     );
+    // Cut short is its own outcome, never a failure.
     assert!(
-        out.trim_end().ends_with("0 passed, 1 failed, 0 skipped"),
+        out.trim_end()
+            .ends_with("0 passed, 0 failed, 0 skipped, 1 interrupted"),
         "{out}"
     );
+    let report = std::fs::read_to_string(reports.0.join("report.json")).expect("report.json");
+    assert!(report.contains("\"outcome\": \"interrupted\""), "{report}");
+    assert!(!report.contains("\"outcome\": \"failed\""), "{report}");
 }
 
 #[test]

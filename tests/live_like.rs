@@ -129,6 +129,7 @@ async fn start_live_like(behaviour: Behaviour) -> LiveLike {
         behaviour,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(4))
             .build()
             .unwrap(),
         api_requests: AtomicUsize::new(0),

@@ -25,6 +25,8 @@ pub struct App {
     pub hash_cost: HashCost,
     pub faults: Mutex<Faults>,
     pub requests: Mutex<Vec<RequestRecord>>,
+    /// When set, every `/__control` request must carry it (`guard`).
+    pub control_token: Option<String>,
 }
 
 /// A request's verified token.

@@ -9,6 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// No frozen instant.
 const RUNNING: i64 = i64::MIN;
+/// The virtual time stays within 1970-01-01 and 9999-12-31T23:59:59Z however far it is moved, so
+/// that every expiry computed from it (`now + ttl`) is far from overflowing.
+pub const LATEST: i64 = 253_402_300_799;
 
 /// Virtual now = (the frozen instant, or real now) + offset (seconds).
 #[derive(Debug)]
@@ -40,7 +43,7 @@ impl Clock {
             RUNNING => real_now(),
             at => at,
         };
-        base.saturating_add(self.offset())
+        base.saturating_add(self.offset()).clamp(0, LATEST)
     }
 
     pub fn is_frozen(&self) -> bool {
@@ -75,7 +78,7 @@ impl Clock {
         let _ = self
             .offset
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
-                Some(o.saturating_add(seconds))
+                Some(o.saturating_add(seconds).clamp(-LATEST, LATEST))
             });
     }
 }
@@ -89,6 +92,7 @@ fn real_now() -> i64 {
 
 /// `2026-11-24T13:00:00.000000Z` for a unix time (UTC).
 pub fn iso8601(ts: i64) -> String {
+    let ts = ts.clamp(i64::from(i32::MIN) * 86_400, LATEST);
     let days = ts.div_euclid(86_400);
     let secs = ts.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -137,6 +141,21 @@ mod tests {
         c.unfreeze();
         assert!(!c.is_frozen());
         assert!((c.now() - (at - 1)).abs() <= 1, "thawed where it stood");
+    }
+
+    #[test]
+    fn advancing_by_extreme_amounts_saturates_within_the_calendar() {
+        let c = Clock::frozen();
+        c.advance(i64::MAX);
+        c.advance(i64::MAX);
+        assert_eq!(c.now(), LATEST);
+        assert_eq!(iso8601(c.now()), "9999-12-31T23:59:59.000000Z");
+        assert!(c.now().checked_add(365 * 86_400).is_some());
+        c.advance(i64::MIN);
+        c.advance(i64::MIN);
+        assert_eq!(c.now(), 0);
+        assert_eq!(iso8601(i64::MAX), "9999-12-31T23:59:59.000000Z");
+        let _ = iso8601(i64::MIN);
     }
 
     #[test]

@@ -104,6 +104,9 @@ pub enum MockControlError {
     /// A fault rule built with [`FaultBuilder`] is incomplete or contradictory.
     #[error("invalid fault rule: {0}")]
     InvalidFault(String),
+    /// The control token cannot be sent as a header (it must be visible ASCII).
+    #[error("the control token must be visible ASCII")]
+    InvalidControlToken,
 }
 
 impl MockControlError {
@@ -289,9 +292,27 @@ impl MockHandle {
     /// [`MockServer::start`] makes one; this is for a mock started elsewhere (a standalone
     /// `pelcro-conformance mock`).
     pub fn new(base: impl Into<String>, site_id: u64) -> Result<MockHandle, MockControlError> {
+        Self::with_control_token(base, site_id, None)
+    }
+
+    /// Like [`MockHandle::new`], for a mock that requires a control token
+    /// ([`crate::mock::MockConfig::control_token`]): every request carries it.
+    pub fn with_control_token(
+        base: impl Into<String>,
+        site_id: u64,
+        control_token: Option<&str>,
+    ) -> Result<MockHandle, MockControlError> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = control_token.filter(|t| !t.is_empty()) {
+            let mut value = reqwest::header::HeaderValue::from_str(token)
+                .map_err(|_| MockControlError::InvalidControlToken)?;
+            value.set_sensitive(true);
+            headers.insert("x-control-token", value);
+        }
         let http = reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(30))
+            .default_headers(headers)
             .build()
             .map_err(MockControlError::Client)?;
         Ok(MockHandle {

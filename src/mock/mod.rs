@@ -11,11 +11,12 @@
 
 mod app;
 pub mod clock;
-mod conn;
+pub(crate) mod conn;
 mod control;
 mod errors;
 mod faults;
 mod geo;
+mod guard;
 mod handlers;
 mod hashing;
 pub mod library;
@@ -38,6 +39,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use conn::ConnLimits;
 pub use hashing::HashCost;
 pub use library::{
     ClockState, FaultBuilder, FaultControl, IdpProfile, MockControlError, MockHandle, OneTimeToken,
@@ -62,6 +64,13 @@ pub struct MockConfig {
     /// Start with the virtual clock frozen: time then moves only through the control API, and
     /// every window and expiry is exact however slowly requests come.
     pub frozen_clock: bool,
+    /// When set, every `/__control` request must carry this token (`Authorization: Bearer …` or
+    /// `X-Control-Token: …`); the handle of a [`MockServer`] sends it. Required to serve
+    /// beyond loopback (`pelcro-conformance mock --allow-remote`).
+    pub control_token: Option<String>,
+    /// At most this many connections at once, each closed when it brings no request within the
+    /// idle timeout (header-read and keep-alive idle in one).
+    pub connection_limits: ConnLimits,
 }
 
 impl Default for MockConfig {
@@ -72,6 +81,8 @@ impl Default for MockConfig {
             trust_forwarded_for: false,
             hash_cost: HashCost::default(),
             frozen_clock: false,
+            control_token: None,
+            connection_limits: ConnLimits::default(),
         }
     }
 }
@@ -104,8 +115,12 @@ impl MockServer {
         config.hash_cost.check().map_err(invalid)?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let control = MockHandle::new(format!("http://{addr}"), config.site_id)
-            .map_err(std::io::Error::other)?;
+        let control = MockHandle::with_control_token(
+            format!("http://{addr}"),
+            config.site_id,
+            config.control_token.as_deref(),
+        )
+        .map_err(std::io::Error::other)?;
         let app: Shared = Arc::new(App {
             store: Mutex::new(store::Store::new(config.site_id, config.profile)),
             clock: if config.frozen_clock {
@@ -119,12 +134,14 @@ impl MockServer {
             hash_cost: config.hash_cost,
             faults: Mutex::new(faults::Faults::default()),
             requests: Mutex::new(Vec::new()),
+            control_token: config.control_token.filter(|t| !t.is_empty()),
         });
-        let router = router(app);
+        let limits = config.connection_limits;
+        let router = router(app).layer(axum::middleware::from_fn(conn::track_busy));
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<conn::ConnInfo>();
-            let _ = axum::serve(conn::KillableListener(listener), service)
+            let _ = axum::serve(conn::KillableListener::new(listener, limits), service)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
                 })
@@ -217,7 +234,13 @@ fn router(app: Shared) -> Router {
         .layer(DefaultBodyLimit::disable());
     Router::new()
         .nest("/api/v1/sdk", api)
-        .nest("/__control", control::router())
+        .nest(
+            "/__control",
+            control::router().layer(from_fn_with_state(
+                app.clone(),
+                guard::require_control_token,
+            )),
+        )
         .fallback(api_not_found)
         .with_state(app)
 }

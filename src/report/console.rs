@@ -1,6 +1,8 @@
 //! The console summary: one line per suite, the failures with expected vs actual, and the count
-//! line `N passed, N failed, N skipped` last.
+//! line `N passed, N failed, N skipped` last. Text that came from a target or a suite has its
+//! control characters escaped ([`escape_controls`]): a hostile answer cannot drive the terminal.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
@@ -24,13 +26,23 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
     let mut out = String::new();
     for suite in &report.suites {
         let mark = super::progress::mark(suite.outcome, colour);
-        let _ = write!(out, "{mark} {}  [{}]", suite.name, suite.claims.join(", "));
+        let _ = write!(
+            out,
+            "{mark} {}  [{}]",
+            esc(&suite.name),
+            esc(&suite.claims.join(", "))
+        );
         match suite.outcome {
-            SuiteOutcome::Skipped => {
+            SuiteOutcome::Skipped | SuiteOutcome::Interrupted => {
+                let word = if suite.outcome == SuiteOutcome::Skipped {
+                    "skipped"
+                } else {
+                    "interrupted"
+                };
                 let _ = writeln!(
                     out,
-                    "  skipped: {}",
-                    suite.reason.as_deref().unwrap_or("no reason given")
+                    "  {word}: {}",
+                    esc(suite.reason.as_deref().unwrap_or("no reason given"))
                 );
             }
             _ => {
@@ -56,7 +68,11 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
             }
         }
         if suite.outcome == SuiteOutcome::Failed && suite.steps.is_empty() {
-            let _ = writeln!(out, "    {}", suite.reason.as_deref().unwrap_or("failed"));
+            let _ = writeln!(
+                out,
+                "    {}",
+                esc(suite.reason.as_deref().unwrap_or("failed"))
+            );
         }
         for step in &suite.steps {
             let show_step = verbose || step.outcome != StepOutcome::Passed;
@@ -68,20 +84,26 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
                 StepOutcome::Failed => "FAILED",
                 StepOutcome::Errored => "ERROR",
                 StepOutcome::NotRun => "not run",
+                StepOutcome::Interrupted => "interrupted",
             };
             let label = match step.outcome {
                 StepOutcome::Failed | StepOutcome::Errored => paint("\x1b[31m", label),
-                StepOutcome::NotRun => paint("\x1b[33m", label),
+                StepOutcome::NotRun | StepOutcome::Interrupted => paint("\x1b[33m", label),
                 StepOutcome::Passed => label.to_string(),
             };
-            let _ = writeln!(out, "    step `{}` ({}): {label}", step.name, suite.file);
+            let _ = writeln!(
+                out,
+                "    step `{}` ({}): {label}",
+                esc(&step.name),
+                esc(&suite.file)
+            );
             if let Some(reason) = &step.reason
                 && step.outcome != StepOutcome::Failed
             {
-                let _ = writeln!(out, "      {reason}");
+                let _ = writeln!(out, "      {}", esc(reason));
             }
             for note in &step.notes {
-                let _ = writeln!(out, "      note: {note}");
+                let _ = writeln!(out, "      note: {}", esc(note));
             }
             for check in &step.checks {
                 if check.passed && !verbose {
@@ -103,10 +125,10 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
                     out,
                     "      {mark} {} {}{level}",
                     check.kind.name(),
-                    check.subject
+                    esc(&check.subject)
                 );
-                let _ = writeln!(out, "          expected: {}", check.expected);
-                let _ = writeln!(out, "          actual:   {}", check.actual);
+                let _ = writeln!(out, "          expected: {}", esc(&check.expected));
+                let _ = writeln!(out, "          actual:   {}", esc(&check.actual));
             }
             if step.outcome == StepOutcome::Failed
                 && let Some(evidence) = &step.evidence
@@ -114,8 +136,8 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
                 let _ = writeln!(
                     out,
                     "      request: {} {} → {}",
-                    evidence.method,
-                    evidence.url,
+                    esc(&evidence.method),
+                    esc(&evidence.url),
                     evidence
                         .status
                         .map(|s| s.to_string())
@@ -128,7 +150,11 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
     let _ = writeln!(
         out,
         "\ntarget: {} · site {} · profile {} ({}) · {} ms",
-        report.target, report.site_id, report.profile, report.profile_source, report.duration_ms
+        esc(&report.target),
+        esc(&report.site_id),
+        esc(&report.profile),
+        esc(&report.profile_source),
+        report.duration_ms
     );
     let _ = writeln!(
         out,
@@ -157,10 +183,13 @@ fn render_findings(out: &mut String, report: &RunReport, paint: &dyn Fn(&str, &s
             let _ = writeln!(
                 out,
                 "  ! [{}] {} / {}: {}",
-                advisory.claim, advisory.suite, advisory.step, advisory.message
+                esc(&advisory.claim),
+                esc(&advisory.suite),
+                esc(&advisory.step),
+                esc(&advisory.message)
             );
             if let Some(why) = &advisory.why {
-                let _ = writeln!(out, "      assumed because: {why}");
+                let _ = writeln!(out, "      assumed because: {}", esc(why));
             }
         }
     }
@@ -175,13 +204,46 @@ fn render_findings(out: &mut String, report: &RunReport, paint: &dyn Fn(&str, &s
             let first_line = change.message.lines().next().unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  ~ {} / {}: {}: {first_line}",
-                change.suite,
-                change.step,
-                change.kind.label()
+                "  ~ {} / {}: {}: {}",
+                esc(&change.suite),
+                esc(&change.step),
+                change.kind.label(),
+                esc(first_line)
             );
         }
     }
+}
+
+/// Text with every control character but newline and tab written as an escape (`\u{1b}`), so
+/// that what a target or a suite says cannot move the cursor, recolour or retitle a terminal.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_escaped(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn is_escaped(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202e}')
+}
+
+fn esc(text: &str) -> Cow<'_, str> {
+    escape_controls(text)
+}
+
+/// Prints to stderr; a closed stderr ends the output quietly instead of panicking.
+pub fn eprint(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.flush();
 }
 
 /// Prints to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.

@@ -59,6 +59,7 @@ fn outcome(s: SuiteOutcome) -> &'static str {
         SuiteOutcome::Passed => "passed",
         SuiteOutcome::Failed => "failed",
         SuiteOutcome::Skipped => "skipped",
+        SuiteOutcome::Interrupted => "interrupted",
     }
 }
 
@@ -91,11 +92,15 @@ pub fn diff(old: &RunReport, new: &RunReport) -> ReportDiff {
                         suite: suite.name.clone(),
                         reason: reason(suite),
                     }),
-                    SuiteOutcome::Passed => {}
+                    // Cut short by Ctrl-C: not a verdict, so not news either way.
+                    SuiteOutcome::Passed | SuiteOutcome::Interrupted => {}
                 }
             }
             Some(before) => match (before.outcome, now) {
                 (SuiteOutcome::Failed, SuiteOutcome::Failed) => {}
+                // An interrupted run says nothing new about a suite it cut short, nor does an
+                // interrupted suite of the old run make tonight's verdict news.
+                (_, SuiteOutcome::Interrupted) | (SuiteOutcome::Interrupted, _) => {}
                 (_, SuiteOutcome::Failed) => {
                     if before.outcome == SuiteOutcome::Skipped {
                         d.no_longer_skipped
@@ -281,10 +286,15 @@ impl ReportDiff {
     }
 }
 
-/// Reads a JSON report file; errors name the file.
+/// Reports larger than this are refused by `diff` (a report is never this big).
+pub const MAX_REPORT_BYTES: usize = 256 * 1024 * 1024;
+
+/// Reads a JSON report file (a regular file, at most [`MAX_REPORT_BYTES`]); errors name the file.
 pub fn read_report(path: &Path) -> Result<RunReport, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot be read: {e}", path.display()))?;
+    let bytes =
+        crate::input::read_file_limited(path, MAX_REPORT_BYTES).map_err(|e| e.to_string())?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| format!("{}: cannot be read: not UTF-8 ({e})", path.display()))?;
     super::json::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 

@@ -295,6 +295,7 @@ fn outcome_css(outcome: SuiteOutcome) -> &'static str {
         SuiteOutcome::Passed => "pass",
         SuiteOutcome::Failed => "fail",
         SuiteOutcome::Skipped => "skipped",
+        SuiteOutcome::Interrupted => "skipped",
     }
 }
 
@@ -308,6 +309,10 @@ fn suite_line(suite: &SuiteReport) -> String {
         SuiteOutcome::Skipped => format!(
             "skipped: {}",
             esc(suite.reason.as_deref().unwrap_or("no reason given"))
+        ),
+        SuiteOutcome::Interrupted => format!(
+            "interrupted: {}",
+            esc(suite.reason.as_deref().unwrap_or("Ctrl-C"))
         ),
         SuiteOutcome::Failed => {
             let mut s = format!(

@@ -56,12 +56,13 @@ fn test_suite(suite: &SuiteReport) -> TestSuite {
             SuiteOutcome::Passed => "passed",
             SuiteOutcome::Failed => "failed",
             SuiteOutcome::Skipped => "skipped",
+            SuiteOutcome::Interrupted => "interrupted",
         },
     ));
     if suite.steps.is_empty() {
         let status = match suite.outcome {
             SuiteOutcome::Passed => TestCaseStatus::success(),
-            SuiteOutcome::Skipped => {
+            SuiteOutcome::Skipped | SuiteOutcome::Interrupted => {
                 let mut status = TestCaseStatus::skipped();
                 status.set_message(suite.reason.as_deref().unwrap_or("skipped"));
                 status
@@ -105,6 +106,14 @@ fn test_suite(suite: &SuiteReport) -> TestSuite {
 fn step_status(step: &StepReport) -> TestCaseStatus {
     match step.outcome {
         StepOutcome::Passed => TestCaseStatus::success(),
+        StepOutcome::Interrupted => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(format!(
+                "interrupted: {}",
+                step.reason.as_deref().unwrap_or("Ctrl-C stopped the run")
+            ));
+            status
+        }
         StepOutcome::NotRun => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(format!(

@@ -282,6 +282,13 @@ fn suite_line(suite: &SuiteReport) -> String {
                 text(suite.reason.as_deref().unwrap_or("no reason given"))
             );
         }
+        SuiteOutcome::Interrupted => {
+            let _ = write!(
+                line,
+                "interrupted: {}",
+                text(suite.reason.as_deref().unwrap_or("Ctrl-C"))
+            );
+        }
         SuiteOutcome::Failed => {
             let _ = write!(
                 line,

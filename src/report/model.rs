@@ -87,6 +87,9 @@ pub enum SuiteOutcome {
     Passed,
     Failed,
     Skipped,
+    /// Ctrl-C cut it short: neither passed nor failed (exit 3; `diff` does not count it as
+    /// newly failing).
+    Interrupted,
 }
 
 impl SuiteOutcome {
@@ -96,6 +99,7 @@ impl SuiteOutcome {
             SuiteOutcome::Passed => "✅",
             SuiteOutcome::Failed => "❌",
             SuiteOutcome::Skipped => "⏭️",
+            SuiteOutcome::Interrupted => "⏸️",
         }
     }
 }
@@ -123,6 +127,8 @@ pub enum StepOutcome {
     Errored,
     /// An earlier step did not provide what this one needs.
     NotRun,
+    /// Ctrl-C stopped the run before (or during the repeats of) this step.
+    Interrupted,
 }
 
 impl StepOutcome {
@@ -133,6 +139,7 @@ impl StepOutcome {
             StepOutcome::Failed => "failed",
             StepOutcome::Errored => "error",
             StepOutcome::NotRun => "not run",
+            StepOutcome::Interrupted => "interrupted",
         }
     }
 }
@@ -188,6 +195,9 @@ pub struct Counts {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Cut short by Ctrl-C; shown in the count line only when there are some.
+    #[serde(default)]
+    pub interrupted: usize,
 }
 
 impl RunReport {
@@ -198,6 +208,7 @@ impl RunReport {
                 SuiteOutcome::Passed => counts.passed += 1,
                 SuiteOutcome::Failed => counts.failed += 1,
                 SuiteOutcome::Skipped => counts.skipped += 1,
+                SuiteOutcome::Interrupted => counts.interrupted += 1,
             }
         }
         counts
@@ -305,6 +316,10 @@ impl std::fmt::Display for Counts {
             f,
             "{} passed, {} failed, {} skipped",
             self.passed, self.failed, self.skipped
-        )
+        )?;
+        if self.interrupted > 0 {
+            write!(f, ", {} interrupted", self.interrupted)?;
+        }
+        Ok(())
     }
 }

@@ -68,6 +68,7 @@ pub fn mark(outcome: SuiteOutcome, colour: bool) -> String {
         SuiteOutcome::Passed => ("✓", GREEN),
         SuiteOutcome::Failed => ("✗", RED),
         SuiteOutcome::Skipped => ("-", YELLOW),
+        SuiteOutcome::Interrupted => ("‖", YELLOW),
     };
     if colour {
         format!("{code}{mark}{RESET}")
@@ -81,19 +82,23 @@ pub fn suite_line(suite: &SuiteReport, done: usize, total: usize, colour: bool) 
     let tail = match suite.outcome {
         SuiteOutcome::Skipped => format!(
             ": skipped: {}",
-            suite.reason.as_deref().unwrap_or("no reason given")
+            super::console::escape_controls(suite.reason.as_deref().unwrap_or("no reason given"))
         ),
         SuiteOutcome::Failed => format!(
             " ({}): {}",
             human_duration(suite.duration_ms),
-            suite.reason.as_deref().unwrap_or("failed")
+            super::console::escape_controls(suite.reason.as_deref().unwrap_or("failed"))
         ),
         SuiteOutcome::Passed => format!(" ({})", human_duration(suite.duration_ms)),
+        SuiteOutcome::Interrupted => format!(
+            ": interrupted: {}",
+            super::console::escape_controls(suite.reason.as_deref().unwrap_or("Ctrl-C"))
+        ),
     };
     format!(
         "[{done}/{total}] {} {}{tail}",
         mark(suite.outcome, colour),
-        suite.name
+        super::console::escape_controls(&suite.name)
     )
 }
 

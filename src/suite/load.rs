@@ -217,6 +217,45 @@ pub fn load(source: &SuiteSource, ctx: &LoadContext) -> Result<LoadedSuite, Inpu
     })
 }
 
+/// Why a request path may not be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    /// Dot segments (`..`, `%2e%2e`) climb above the root the path is relative to: the API root
+    /// (`/api/v1/sdk`) or the control API's.
+    #[error(
+        "`{0}` leaves the API root (dot segments, percent-encoded or not, may not climb above it)"
+    )]
+    LeavesRoot(String),
+    /// An encoded slash or backslash, which servers read differently.
+    #[error("`{0}` carries an encoded `/` or a `\\`, which servers read differently")]
+    AmbiguousSeparator(String),
+}
+
+/// Normalises a request path as a server would (percent-decoded dot segments, `.` and `..`
+/// resolved) and refuses it when it climbs above the root it is relative to. Templates (`{{ x }}`)
+/// are checked as written here, and again once rendered, before the request is sent.
+pub fn path_within_root(path: &str) -> Result<(), PathError> {
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("%2f") || lower.contains("%5c") || path.contains('\\') {
+        return Err(PathError::AmbiguousSeparator(path.to_string()));
+    }
+    let mut depth: usize = 0;
+    for segment in path.split('/') {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        match decoded.as_str() {
+            "" | "." => {}
+            ".." => {
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or_else(|| PathError::LeavesRoot(path.to_string()))?;
+            }
+            _ => depth += 1,
+        }
+    }
+    Ok(())
+}
+
 struct Checker<'a> {
     file: &'a str,
     text: &'a str,
@@ -345,6 +384,13 @@ impl Checker<'_> {
                     line,
                     &request.path,
                     format!("step `{}`: `path` must start with `/`", step.name),
+                ));
+            }
+            if let Err(why) = path_within_root(&request.path) {
+                return Err(self.error(
+                    line,
+                    &request.path,
+                    format!("step `{}`: `path` {why}", step.name),
                 ));
             }
             if request.json.is_some() && request.body.is_some() {
@@ -651,6 +697,35 @@ mod tests {
     }
 
     const HEAD: &str = "name: t\nclaims: [ERR-401]\n";
+
+    #[test]
+    fn a_path_that_climbs_out_of_the_api_root_is_refused_with_its_place() {
+        for path in [
+            "/../../../__control/reset",
+            "/%2e%2e/%2E%2E/__control/reset",
+            "/auth/../../x",
+            "/.%2e/x",
+            "/a/..%2f..%2f__control",
+            "/a\\\\..\\\\..",
+        ] {
+            assert!(path_within_root(path).is_err(), "{path}");
+        }
+        for path in [
+            "/auth/login",
+            "/a/../b",
+            "/./site",
+            "/plan/..",
+            "/x?y=/../..",
+        ] {
+            assert_eq!(path_within_root(path), Ok(()), "{path}");
+        }
+        let text = format!(
+            "{HEAD}steps:\n  - name: sneak\n    request: {{ method: POST, path: \"/../../../__control/reset\" }}\n"
+        );
+        let err = load_text(&text).unwrap_err();
+        assert!(err.message.contains("leaves the API root"), "{err}");
+        assert_eq!(err.line, Some(5), "{err}");
+    }
 
     #[test]
     fn a_valid_suite_loads_with_its_steps() {

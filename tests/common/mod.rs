@@ -82,9 +82,17 @@ pub async fn run_on_mock_with_snapshots(
 }
 
 /// The harness binary with arguments; returns its output.
+///
+/// A `run` without `--report-dir` writes its reports into a temporary folder (removed after), never
+/// into the checkout's `target/conformance/`, where a real run's reports may be.
 pub fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pelcro-conformance"))
-        .args(args)
+    let reports = TempDir::new("cli-reports");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pelcro-conformance"));
+    command.args(args);
+    if args.first() == Some(&"run") && !args.contains(&"--report-dir") {
+        command.arg("--report-dir").arg(&reports.0);
+    }
+    command
         .env_remove("PELCRO_SITE_ID")
         .env("NO_COLOR", "1")
         .output()

@@ -147,7 +147,10 @@ impl DeviatingTarget {
         let mock = MockServer::start(config).await.expect("the mock starts");
         let state = ProxyState {
             upstream: mock.base_url(),
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(std::time::Duration::from_secs(4))
+                .build()
+                .expect("a plain HTTP client builds"),
             mutation,
         };
         let app = axum::Router::new().fallback(forward).with_state(state);
