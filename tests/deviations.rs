@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::proxy::{DeviatingTarget, Mutation, ProxyRequest, ProxyResponse};
+use common::proxy::{
+    DeviatingTarget, Mutation, ProxyRequest, ProxyResponse, everywhere, on, site_of,
+};
 use pelcro_conformance::app::{RunOptions, execute, load_profile};
 use pelcro_conformance::mock::MockConfig;
 use pelcro_conformance::profile::SiteProfile;
@@ -32,28 +34,6 @@ fn deviation(name: &'static str, claim: &'static str, mutation: Mutation) -> Dev
         claim,
         mutation,
     }
-}
-
-/// Rewrites the answer to one endpoint.
-fn on(
-    method: &'static str,
-    path: &'static str,
-    f: impl Fn(&mut ProxyResponse) + Send + Sync + 'static,
-) -> Mutation {
-    Mutation::after(
-        move |request: &ProxyRequest, _: &ProxyRequest, response: &mut ProxyResponse| {
-            if request.is(method, path) {
-                f(response);
-            }
-        },
-    )
-}
-
-/// Rewrites every answer.
-fn everywhere(f: impl Fn(&mut ProxyResponse) + Send + Sync + 'static) -> Mutation {
-    Mutation::after(
-        move |_: &ProxyRequest, _: &ProxyRequest, response: &mut ProxyResponse| f(response),
-    )
 }
 
 /// Sends one endpoint's requests to another, keeping the answer's shape plausible.
@@ -125,24 +105,6 @@ fn body_str(request: &ProxyRequest, field: &str) -> Option<String> {
         .and_then(Value::as_str)
         .map(str::to_string)
 }
-
-/// The site a request names: the query's, else the body's, else the mock's default 1.
-fn site_of(request: &ProxyRequest) -> String {
-    request
-        .query
-        .iter()
-        .find(|(n, _)| n == "site_id")
-        .map(|(_, v)| v.clone())
-        .or_else(|| {
-            request
-                .body
-                .as_ref()
-                .and_then(|b| b.get("site_id"))
-                .map(|v| v.to_string().trim_matches('"').to_string())
-        })
-        .unwrap_or_else(|| "1".into())
-}
-
 /// A target that locks an account only once N failures were counted under the same key: a
 /// narrower notion of "the account" than the mock's (by email only, case-sensitive, per site).
 /// Lockout answers for a key with fewer failures are turned back into invalid credentials.

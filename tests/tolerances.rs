@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use common::proxy::{DeviatingTarget, Mutation, ProxyRequest, ProxyResponse};
+use common::proxy::{
+    DeviatingTarget, Mutation, ProxyRequest, ProxyResponse, everywhere, on, site_of,
+};
 use pelcro_conformance::app::{RunOptions, execute, load_profile};
 use pelcro_conformance::checks::Gate;
 use pelcro_conformance::claims::DOCUMENTED_MESSAGES;
@@ -44,22 +46,6 @@ fn tolerance(
         mutation,
     }
 }
-
-/// Rewrites the answers to one endpoint.
-fn on(
-    method: &'static str,
-    path: &'static str,
-    f: impl Fn(&mut ProxyResponse) + Send + Sync + 'static,
-) -> Mutation {
-    Mutation::after(
-        move |request: &ProxyRequest, _: &ProxyRequest, response: &mut ProxyResponse| {
-            if request.is(method, path) {
-                f(response);
-            }
-        },
-    )
-}
-
 /// Rewrites the answers to any of several endpoints.
 fn on_any(
     endpoints: &'static [(&'static str, &'static str)],
@@ -73,14 +59,6 @@ fn on_any(
         },
     )
 }
-
-/// Rewrites every answer.
-fn everywhere(f: impl Fn(&mut ProxyResponse) + Send + Sync + 'static) -> Mutation {
-    Mutation::after(
-        move |_: &ProxyRequest, _: &ProxyRequest, response: &mut ProxyResponse| f(response),
-    )
-}
-
 const SITE_AND_PLANS: &[(&str, &str)] = &[
     ("GET", "/site"),
     ("GET", "/plan"),
@@ -193,24 +171,6 @@ fn reversed(value: &Value) -> Value {
         other => other.clone(),
     }
 }
-
-/// Where a request says its site is (query or body), `1` when it says nothing.
-fn site_of(request: &ProxyRequest) -> String {
-    request
-        .query
-        .iter()
-        .find(|(n, _)| n == "site_id")
-        .map(|(_, v)| v.clone())
-        .or_else(|| {
-            request
-                .body
-                .as_ref()
-                .and_then(|b| b.get("site_id"))
-                .map(|v| v.to_string().trim_matches('"').to_string())
-        })
-        .unwrap_or_else(|| "1".into())
-}
-
 fn field(request: &ProxyRequest, name: &str) -> Option<String> {
     request
         .body

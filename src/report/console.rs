@@ -158,13 +158,8 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
     );
     let _ = writeln!(
         out,
-        "{} · {}{}",
-        super::coverage::count(report.advisories.len(), "advisory", "advisories"),
-        super::coverage::count(
-            report.snapshot_changes.len(),
-            "snapshot change",
-            "snapshot changes"
-        ),
+        "{}{}",
+        super::coverage::findings_tally(report),
         if report.strict { " · strict" } else { "" }
     );
     let _ = writeln!(out, "{}", report.counts());

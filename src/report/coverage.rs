@@ -367,6 +367,19 @@ pub fn snapshot_changes_intro(fail_on_change: bool) -> &'static str {
     }
 }
 
+/// `0 advisories · 1 snapshot change`: the findings besides the verdict, as every report counts them.
+pub fn findings_tally(report: &RunReport) -> String {
+    format!(
+        "{} · {}",
+        count(report.advisories.len(), "advisory", "advisories"),
+        count(
+            report.snapshot_changes.len(),
+            "snapshot change",
+            "snapshot changes"
+        )
+    )
+}
+
 /// `1 advisory`, `3 advisories`.
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

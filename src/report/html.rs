@@ -114,15 +114,10 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
     };
     let _ = writeln!(
         out,
-        "<p class=\"verdict {class}\">{verdict} — suites: {} · claims: {} · {} · {}</p>",
+        "<p class=\"verdict {class}\">{verdict} — suites: {} · claims: {} · {}</p>",
         report.counts(),
         tally,
-        coverage::count(report.advisories.len(), "advisory", "advisories"),
-        coverage::count(
-            report.snapshot_changes.len(),
-            "snapshot change",
-            "snapshot changes"
-        ),
+        coverage::findings_tally(report),
     );
     findings(&mut out, report);
 

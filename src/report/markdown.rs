@@ -102,15 +102,10 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
     };
     let _ = writeln!(
         out,
-        "\n**{verdict}** — suites: {} · claims: {} · {} · {}\n",
+        "\n**{verdict}** — suites: {} · claims: {} · {}\n",
         report.counts(),
         tally,
-        coverage::count(report.advisories.len(), "advisory", "advisories"),
-        coverage::count(
-            report.snapshot_changes.len(),
-            "snapshot change",
-            "snapshot changes"
-        ),
+        coverage::findings_tally(report),
     );
     findings(&mut out, report);
 

@@ -259,3 +259,42 @@ async fn forward(State(state): State<ProxyState>, request: Request) -> Response 
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, headers, out_body).into_response()
 }
+
+/// Rewrites the answer to one endpoint.
+pub fn on(
+    method: &'static str,
+    path: &'static str,
+    f: impl Fn(&mut ProxyResponse) + Send + Sync + 'static,
+) -> Mutation {
+    Mutation::after(
+        move |request: &ProxyRequest, _: &ProxyRequest, response: &mut ProxyResponse| {
+            if request.is(method, path) {
+                f(response);
+            }
+        },
+    )
+}
+
+/// Rewrites every answer.
+pub fn everywhere(f: impl Fn(&mut ProxyResponse) + Send + Sync + 'static) -> Mutation {
+    Mutation::after(
+        move |_: &ProxyRequest, _: &ProxyRequest, response: &mut ProxyResponse| f(response),
+    )
+}
+
+/// The site a request names: the query's, else the body's, else the mock's default 1.
+pub fn site_of(request: &ProxyRequest) -> String {
+    request
+        .query
+        .iter()
+        .find(|(n, _)| n == "site_id")
+        .map(|(_, v)| v.clone())
+        .or_else(|| {
+            request
+                .body
+                .as_ref()
+                .and_then(|b| b.get("site_id"))
+                .map(|v| v.to_string().trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| "1".into())
+}
