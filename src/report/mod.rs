@@ -6,6 +6,7 @@
 //! compliance report for a CI job summary) and `html` (the same, one self-contained page).
 //! `coverage` decides each claim's status for the reports that are ordered by claim.
 
+pub mod combined;
 pub mod console;
 pub mod coverage;
 pub mod diff;
