@@ -59,6 +59,7 @@ fn step(name: &str, outcome: StepOutcome, reason: Option<&str>) -> StepReport {
         evidence: None,
         notes: Vec::new(),
         duration_ms: 12,
+        reproduction: None,
     }
 }
 

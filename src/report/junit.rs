@@ -128,13 +128,7 @@ fn step_status(step: &StepReport) -> TestCaseStatus {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             let first = step.checks.iter().find(|c| !c.passed);
             let message = step.reason.clone().unwrap_or_else(|| match first {
-                Some(c) => format!(
-                    "{} {}: expected {}, got {}",
-                    c.kind.name(),
-                    c.subject,
-                    c.expected,
-                    c.actual
-                ),
+                Some(c) => c.sentence(),
                 None => "failed".into(),
             });
             status.set_message(message);

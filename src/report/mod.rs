@@ -16,6 +16,7 @@ pub mod junit;
 pub mod markdown;
 mod model;
 pub mod progress;
+pub mod reproduce;
 
 pub use files::write_all;
 pub use model::*;

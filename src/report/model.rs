@@ -158,6 +158,10 @@ pub struct StepReport {
     #[serde(default)]
     pub notes: Vec<String>,
     pub duration_ms: u64,
+    /// For a failed or errored step: `curl` commands that send it again with the steps it
+    /// depends on, secrets as shell variables (see `report::reproduce`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduction: Option<String>,
 }
 
 impl StepReport {
@@ -172,6 +176,7 @@ impl StepReport {
             evidence: None,
             notes: Vec::new(),
             duration_ms: 0,
+            reproduction: None,
         }
     }
 }
