@@ -468,6 +468,15 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
         .filter(|c| !ctx.target.has(**c))
         .map(|c| c.name())
         .collect();
+    if missing == [Capability::Https.name()] {
+        // Not a pass: what the claim promises cannot be seen over plain HTTP.
+        report.outcome = SuiteOutcome::Skipped;
+        report.reason = Some(format!(
+            "not applicable: {} is reached over plain HTTP, and this suite checks what only an https:// target can show",
+            ctx.target.label
+        ));
+        return report;
+    }
     if !missing.is_empty() {
         report.outcome = SuiteOutcome::Skipped;
         report.reason = Some(format!(
@@ -602,8 +611,7 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
                 step_report.outcome,
                 StepOutcome::Failed | StepOutcome::Errored
             ) {
-                step_report.reproduction =
-                    Some(reproduce::reproduction(&history, &ctx.redactor));
+                step_report.reproduction = Some(reproduce::reproduction(&history, &ctx.redactor));
             }
         }
         if step_report.outcome == StepOutcome::Passed {

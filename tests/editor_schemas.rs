@@ -117,7 +117,12 @@ fn modeline_schema(path: &Path, text: &str) -> Result<PathBuf, String> {
     let first = text.lines().next().unwrap_or_default();
     let relative = first
         .strip_prefix("# yaml-language-server: $schema=")
-        .ok_or_else(|| format!("{}: first line is not the modeline: {first}", path.display()))?;
+        .ok_or_else(|| {
+            format!(
+                "{}: first line is not the modeline: {first}",
+                path.display()
+            )
+        })?;
     let resolved = path.parent().unwrap().join(relative);
     resolved
         .canonicalize()

@@ -135,7 +135,10 @@ impl CheckResult {
         if self.actual.starts_with("expected ") {
             format!("{what}{at}: {}", self.actual)
         } else {
-            format!("{what}{at}: expected {}, got {}", self.expected, self.actual)
+            format!(
+                "{what}{at}: expected {}, got {}",
+                self.expected, self.actual
+            )
         }
     }
 
@@ -419,6 +422,34 @@ mod tests {
     }
 
     #[test]
+    fn failure_sentences_say_each_thing_once() {
+        let expect = Expectations {
+            status: vec![400],
+            json: vec![(
+                "/a".into(),
+                matcher(json!({"equals": 1, "type": "integer"})),
+            )],
+            ..Default::default()
+        };
+        let results = evaluate(
+            &expect,
+            &response(429, json!({"a": 2})),
+            &SchemaSet::empty(),
+        );
+        assert_eq!(results[0].sentence(), "status: expected 400, got 429");
+        let json = &results[1];
+        assert!(!json.passed);
+        // The matcher's "expected …, got …" is split into the two fields, not nested in one.
+        assert!(!json.actual.contains("expected"), "{json:?}");
+        assert_eq!(json.actual, "2");
+        assert_eq!(
+            json.sentence(),
+            format!("json /a: expected {}, got 2", json.expected)
+        );
+        assert_eq!(json.sentence().matches("expected").count(), 1);
+    }
+
+    #[test]
     fn status_passes_and_fails() {
         let expect = Expectations {
             status: vec![200],
@@ -459,7 +490,10 @@ mod tests {
             &SchemaSet::empty(),
         );
         assert!(bad.iter().all(|r| !r.passed), "{bad:?}");
-        assert_eq!(bad[0].actual, "expected \"a@b.c\", got \"x@b.c\"");
+        assert_eq!(
+            (bad[0].expected.as_str(), bad[0].actual.as_str()),
+            ("\"a@b.c\"", "\"x@b.c\"")
+        );
     }
 
     #[test]

@@ -121,11 +121,7 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
                 } else {
                     format!(" ({})", check.level.label())
                 };
-                let _ = writeln!(
-                    out,
-                    "      {mark} {}{level}",
-                    esc(&check.what())
-                );
+                let _ = writeln!(out, "      {mark} {}{level}", esc(&check.what()));
                 let _ = writeln!(out, "          expected: {}", esc(&check.expected));
                 let _ = writeln!(out, "          actual:   {}", esc(&check.actual));
             }

@@ -93,14 +93,29 @@ pub enum SuiteOutcome {
 }
 
 impl SuiteOutcome {
-    /// The mark the Markdown and HTML reports show.
-    pub fn mark(self) -> &'static str {
+    /// The text symbol the Markdown and HTML reports show beside the word (no emoji).
+    pub fn symbol(self) -> &'static str {
         match self {
-            SuiteOutcome::Passed => "✅",
-            SuiteOutcome::Failed => "❌",
-            SuiteOutcome::Skipped => "⏭️",
-            SuiteOutcome::Interrupted => "⏸️",
+            SuiteOutcome::Passed => "✓",
+            SuiteOutcome::Failed => "✗",
+            SuiteOutcome::Skipped => "⊘",
+            SuiteOutcome::Interrupted => "‖",
         }
+    }
+
+    /// The word.
+    pub fn label(self) -> &'static str {
+        match self {
+            SuiteOutcome::Passed => "passed",
+            SuiteOutcome::Failed => "failed",
+            SuiteOutcome::Skipped => "skipped",
+            SuiteOutcome::Interrupted => "interrupted",
+        }
+    }
+
+    /// Symbol and word: `✓ passed`.
+    pub fn mark(self) -> String {
+        format!("{} {}", self.symbol(), self.label())
     }
 }
 

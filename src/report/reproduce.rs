@@ -494,7 +494,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn sent(step: &str, request: OutgoingRequest, refs: &[&str], caps: &[(&str, &str, Value)]) -> Sent {
+    fn sent(
+        step: &str,
+        request: OutgoingRequest,
+        refs: &[&str],
+        caps: &[(&str, &str, Value)],
+    ) -> Sent {
         Sent {
             step: step.into(),
             request,
@@ -506,7 +511,12 @@ mod tests {
         }
     }
 
-    fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<Value>) -> OutgoingRequest {
+    fn request(
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> OutgoingRequest {
         OutgoingRequest {
             method: method.parse().unwrap(),
             url: url.into(),
@@ -528,20 +538,43 @@ mod tests {
         let history = vec![
             sent(
                 "register",
-                request("POST", "http://127.0.0.1:9/api/v1/sdk/auth/register", &[], Some(json!({"email": "a@b.example", "password": "hunter2-secret"}))),
+                request(
+                    "POST",
+                    "http://127.0.0.1:9/api/v1/sdk/auth/register",
+                    &[],
+                    Some(json!({"email": "a@b.example", "password": "hunter2-secret"})),
+                ),
                 &["email"],
                 &[],
             ),
-            sent("site", request("GET", "http://127.0.0.1:9/api/v1/sdk/site", &[], None), &[], &[]),
+            sent(
+                "site",
+                request("GET", "http://127.0.0.1:9/api/v1/sdk/site", &[], None),
+                &[],
+                &[],
+            ),
             sent(
                 "login",
-                request("POST", "http://127.0.0.1:9/api/v1/sdk/auth/login", &[], Some(json!({"email": "a@b.example", "password": "hunter2-secret"}))),
+                request(
+                    "POST",
+                    "http://127.0.0.1:9/api/v1/sdk/auth/login",
+                    &[],
+                    Some(json!({"email": "a@b.example", "password": "hunter2-secret"})),
+                ),
                 &["email"],
-                &[("token", "data.auth_token", json!(token)), ("id", "data.id", json!(7))],
+                &[
+                    ("token", "data.auth_token", json!(token)),
+                    ("id", "data.id", json!(7)),
+                ],
             ),
             sent(
                 "read",
-                request("GET", "http://127.0.0.1:9/api/v1/sdk/customer/7", &[("Authorization", &format!("Bearer {token}"))], None),
+                request(
+                    "GET",
+                    "http://127.0.0.1:9/api/v1/sdk/customer/7",
+                    &[("Authorization", &format!("Bearer {token}"))],
+                    None,
+                ),
                 &["token", "id"],
                 &[],
             ),
@@ -549,23 +582,44 @@ mod tests {
         let text = reproduction(&history, &redactor);
         assert!(!text.contains("hunter2-secret"), "{text}");
         assert!(!text.contains(token), "{text}");
-        assert!(!text.contains("[redacted"), "nothing left for the net: {text}");
+        assert!(
+            !text.contains("[redacted"),
+            "nothing left for the net: {text}"
+        );
         assert!(text.contains("\"$PELCRO_PASSWORD\""), "{text}");
-        assert!(text.contains("'Authorization: Bearer '\"$TOKEN\""), "{text}");
+        assert!(
+            text.contains("'Authorization: Bearer '\"$TOKEN\""),
+            "{text}"
+        );
         assert!(text.contains("jq -r '.data.auth_token'"), "{text}");
-        assert!(text.contains("/customer/\"$ID\""), "{text}");
-        assert!(text.contains("site_id=1"), "a short value is not replaced inside others: {text}");
-        assert!(text.contains("# step `register`"), "the registration is a dependency: {text}");
-        assert!(!text.contains("# step `site`"), "an unrelated step is left out: {text}");
+        assert!(text.contains("/customer/'\"$ID\"'?site_id=1'"), "{text}");
+        assert!(
+            text.contains("site_id=1"),
+            "a short value is not replaced inside others: {text}"
+        );
+        assert!(
+            text.contains("# step `register`"),
+            "the registration is a dependency: {text}"
+        );
+        assert!(
+            !text.contains("# step `site`"),
+            "an unrelated step is left out: {text}"
+        );
         assert!(text.contains(": \"${PELCRO_PASSWORD:?"), "{text}");
-        assert!(!text.contains(": \"${TOKEN:?"), "a captured variable needs no presetting: {text}");
+        assert!(
+            !text.contains(": \"${TOKEN:?"),
+            "a captured variable needs no presetting: {text}"
+        );
     }
 
     #[test]
     fn quotes_in_literals_are_escaped_for_the_shell() {
         let subs = Substitutions { pairs: Vec::new() };
         assert_eq!(word(&[lit("it's")]), "'it'\\''s'");
-        assert_eq!(word(&[lit("a"), Piece::Var("X".into()), lit("b")]), "'a'\"$X\"'b'");
+        assert_eq!(
+            word(&[lit("a"), Piece::Var("X".into()), lit("b")]),
+            "'a'\"$X\"'b'"
+        );
         assert_eq!(word(&subs.pieces("")), "''");
         assert_eq!(jq_path("/data/items/0/id"), ".data.items[0].id");
         assert_eq!(jq_path("data.first-name"), ".data[\"first-name\"]");
