@@ -303,6 +303,12 @@ pub(crate) async fn run_site(
     }
     report::console::eprint(&format!("reports: {}\n", report_dir.display()));
     let mut files = written;
+    if let Some(path) = &args.summary {
+        let summary = report::summary::render(&outcome.report, report_dir);
+        report::summary::append(path, &matcher.replace(&summary, REDACTED))
+            .map_err(AppError::environment)?;
+        files.push(path.clone());
+    }
     files.extend(
         outcome
             .snapshot_files
@@ -378,6 +384,7 @@ fn unreachable(
             )),
             steps: Vec::new(),
             duration_ms: 0,
+            started_at: None,
         })
         .collect();
     let report = RunReport {

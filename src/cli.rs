@@ -121,6 +121,10 @@ pub struct RunArgs {
     /// Write report.json, junit.xml, report.md and report.html into this folder.
     #[arg(long, value_name = "DIR", default_value = "target/conformance")]
     pub report_dir: PathBuf,
+    /// Append a short Markdown summary (verdict, counts, failing claims) to this file, sized for
+    /// a CI job summary: `--summary "$GITHUB_STEP_SUMMARY"`.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
     /// Where the baselines of `snapshot: true` steps are. Default: built in for the embedded mock
     /// (pending files under --report-dir); for a URL, a folder per host and site under
     /// $XDG_DATA_HOME/pelcro-conformance/baselines (~/.local/share/…). Given: DIR/<profile> for

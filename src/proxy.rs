@@ -890,5 +890,6 @@ fn suite(name: String, claims: Vec<String>, steps: Vec<StepReport>, idle: &str) 
         reason,
         duration_ms: steps.iter().map(|s| s.duration_ms).sum(),
         steps,
+        started_at: None,
     }
 }

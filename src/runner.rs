@@ -360,6 +360,7 @@ pub async fn run_all(ctx: Arc<RunContext>, suites: Vec<LoadedSuite>) -> Vec<Suit
                 reason: Some("the harness failed while running this suite".into()),
                 steps: Vec::new(),
                 duration_ms: 0,
+                started_at: None,
             })
         })
         .collect()
@@ -451,6 +452,7 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
         reason: None,
         steps: Vec::new(),
         duration_ms: 0,
+        started_at: Some(crate::time::now_rfc3339()),
     };
     if ctx.was_interrupted() {
         report.outcome = SuiteOutcome::Skipped;

@@ -78,6 +78,7 @@ fn suite(
         reason: None,
         steps,
         duration_ms: 40,
+        started_at: Some("2025-01-02T03:04:06Z".into()),
     }
 }
 
@@ -202,6 +203,94 @@ fn junit_parses_names_every_suite_and_counts_failures_errors_and_skips() {
     );
     assert!(xml.contains("not run: `token` was not captured"), "{xml}");
     assert!(!xml.contains("<script>"), "escaped in XML: {xml}");
+}
+
+#[test]
+fn junit_has_timestamps_and_one_property_per_claim() {
+    let mut report = sample();
+    report.suites[2].started_at = None;
+    let xml = junit::render(&report);
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    assert_eq!(parsed.timestamp, Some(at("2025-01-02T03:04:05Z")), "{xml}");
+    assert_eq!(
+        parsed.test_suites[0].timestamp,
+        Some(at("2025-01-02T03:04:06Z")),
+        "a suite's own start: {xml}"
+    );
+    assert_eq!(
+        parsed.test_suites[2].timestamp,
+        Some(at("2025-01-02T03:04:05Z")),
+        "a suite that never started has the run's"
+    );
+    let claims: Vec<&str> = parsed.test_suites[0]
+        .properties
+        .iter()
+        .filter(|p| p.name.as_str() == "claim")
+        .map(|p| p.value.as_str())
+        .collect();
+    assert_eq!(claims, ["REG-OK", "GEN-OK"]);
+    // A report whose time does not parse still renders (without a timestamp).
+    report.started_at = "yesterday".into();
+    let parsed = quick_junit::Report::deserialize_from_str(&junit::render(&report)).unwrap();
+    assert_eq!(parsed.timestamp, None);
+}
+
+#[test]
+fn the_ci_summary_is_short_names_the_failing_claims_and_appends() {
+    let report = sample();
+    let summary = report::summary::render(&report, Path::new("target/conformance"));
+    assert!(
+        summary.starts_with(
+            "### Pelcro conformance: ✗ FAILED — embedded mock · site 123 · profile default"
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Suites: 1 passed, 1 failed, 1 skipped"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| ERR-401 | fail (documented) | no token — step `without a token`: status: expected 401, got 200 |"),
+        "{summary}"
+    );
+    assert!(summary.contains("`target/conformance`"), "{summary}");
+    assert!(
+        !summary.contains("REG-OK"),
+        "passing claims are not listed: {summary}"
+    );
+    // Many failures: capped rows, the rest counted, every line short.
+    let mut many = sample();
+    let failing = many.suites[1].clone();
+    many.suites.clear();
+    for claim in CLAIMS.iter().take(30) {
+        let mut suite = failing.clone();
+        suite.claims = vec![claim.id.into()];
+        suite.reason = Some("x".repeat(500));
+        many.suites.push(suite);
+    }
+    let summary = report::summary::render(&many, Path::new("r"));
+    assert_eq!(
+        summary.matches("\n| ").count(),
+        report::summary::MAX_ROWS + 1,
+        "{summary}"
+    );
+    assert!(summary.contains("…and 10 more failing claims"), "{summary}");
+    assert!(
+        summary.lines().all(|l| l.chars().count() < 260),
+        "{summary}"
+    );
+    let dir = TempDir::new("summary");
+    let file = dir.0.join("step-summary.md");
+    std::fs::write(&file, "earlier step\n").unwrap();
+    report::summary::append(&file, "one\n").unwrap();
+    report::summary::append(&file, "two\n").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "earlier step\none\ntwo\n"
+    );
+    let error = report::summary::append(&dir.0.join("no/such/dir/x.md"), "x").unwrap_err();
+    assert!(error.contains("no/such/dir/x.md"), "{error}");
 }
 
 #[test]

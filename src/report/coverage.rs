@@ -441,6 +441,7 @@ mod tests {
             reason: None,
             steps: vec![],
             duration_ms: 0,
+            started_at: None,
         }
     }
 

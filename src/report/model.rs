@@ -130,6 +130,9 @@ pub struct SuiteReport {
     pub reason: Option<String>,
     pub steps: Vec<StepReport>,
     pub duration_ms: u64,
+    /// When the suite started (RFC 3339, UTC); absent for one that never started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
