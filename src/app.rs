@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::checks::Gate;
 use crate::cli::{
-    CheckArgs, ClaimsArgs, ClaimsFormat, CompletionsArgs, DiffArgs, DiscoverArgs, ManArgs,
-    MockArgs, OpenapiArgs, ProxyArgs, RunArgs, SchemaArgs,
+    CheckArgs, ClaimsArgs, ClaimsFormat, CompletionsArgs, DiffArgs, DiscoverArgs, HistoryArgs,
+    ManArgs, MockArgs, OpenapiArgs, ProxyArgs, RunArgs, SchemaArgs,
 };
 use crate::credentials::Environment;
 use crate::http::{HttpClient, Timeouts};
@@ -476,6 +476,18 @@ pub fn claims(args: ClaimsArgs) -> Result<Exit, AppError> {
         ClaimsFormat::Text => suite::census::render_text(&rows),
         ClaimsFormat::Json => suite::census::render_json(&rows),
     });
+    Ok(Exit::Passed)
+}
+
+/// `pelcro-conformance history DIR…`: exit 2 when a report cannot be read, 3 when the pages
+/// cannot be written.
+pub fn history(args: HistoryArgs) -> Result<Exit, AppError> {
+    let nights = report::history::read_nights(&args.reports).map_err(AppError::usage)?;
+    let history = report::history::build(nights);
+    let written = report::history::write(&history, &args.out).map_err(AppError::environment)?;
+    for path in written {
+        report::console::eprint(&format!("wrote {}\n", path.display()));
+    }
     Ok(Exit::Passed)
 }
 

@@ -11,6 +11,7 @@ pub mod console;
 pub mod coverage;
 pub mod diff;
 pub mod files;
+pub mod history;
 pub mod html;
 pub mod json;
 pub mod junit;
