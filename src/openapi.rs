@@ -271,9 +271,9 @@ fn rules(endpoint: &Endpoint, field: &Field) -> Vec<(&'static str, Value)> {
         ]
     };
     match field.name {
-        "email" if login => looked_up(255),
+        // The identity is looked up; which one counts is said by the body's anyOf.
+        "email" | "username" if login => Vec::new(),
         "email" => vec![("format", json!("email")), ("maxLength", json!(255))],
-        "username" if login => looked_up(255),
         "password" if login => vec![("minLength", json!(1))],
         // The default policy; a strong-password site asks for more (REG-PASSWORD).
         "password" | "new_password" | "password_confirmation" => {
@@ -316,10 +316,15 @@ fn request_body(endpoint: &Endpoint) -> Value {
         schema.insert("required".into(), json!(required));
     }
     if endpoint.path == "/auth/login" {
-        // `email` or `username` (LOGIN-ID-REQ).
+        // `email` or `username` (LOGIN-ID-REQ): a non-blank email wins, else a non-blank
+        // username is used; the other is then ignored, whatever it holds.
+        let present = json!({ "type": "string", "pattern": NOT_BLANK });
         schema.insert(
             "anyOf".into(),
-            json!([{ "required": ["email"] }, { "required": ["username"] }]),
+            json!([
+                { "required": ["email"], "properties": { "email": present } },
+                { "required": ["username"], "properties": { "username": present } }
+            ]),
         );
     }
     if endpoint.path == "/plan" {

@@ -581,6 +581,36 @@ async fn the_documented_keywords_are_the_mocks_rules_at_their_edges() {
         .unwrap();
     assert_eq!(plan_id["required"], true);
     assert_eq!(plan_id["schema"]["pattern"], "\\S");
+    // Login: a non-blank email, else a non-blank username; the other is ignored.
+    let login = body_validator(&doc, "/auth/login", "post").unwrap();
+    let password = openapi::examples::PASSWORD;
+    for (body, valid) in [
+        (
+            json!({"email": openapi::examples::EMAIL, "password": password, "username": "\u{c}"}),
+            true,
+        ),
+        (
+            json!({"email": " ", "username": "nobody", "password": password}),
+            true,
+        ),
+        (json!({"username": " ", "password": password}), false),
+        (json!({"email": "", "password": password}), false),
+        (
+            json!({"email": openapi::examples::EMAIL, "password": ""}),
+            false,
+        ),
+    ] {
+        assert_eq!(login.is_valid(&body), valid, "schema on {body}");
+        let status = mock
+            .http
+            .post(format!("{}/auth/login?site_id=1", mock.api))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status == 400, !valid, "mock on {body}: {status}");
+    }
     // A token is looked up: any non-blank string is well formed.
     let pwl = body_validator(&doc, "/auth/passwordless/login", "post").unwrap();
     assert!(pwl.is_valid(&json!({"token": "anything"})));
