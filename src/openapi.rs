@@ -238,7 +238,11 @@ fn field_schema(endpoint: &Endpoint, field: &Field) -> Value {
     let mut schema = field.kind.json_schema();
     if let Value::Object(map) = &mut schema {
         for (key, value) in rules(endpoint, field) {
-            map.insert(key.into(), value);
+            if value.is_null() {
+                map.remove(key);
+            } else {
+                map.insert(key.into(), value);
+            }
         }
         if !field.values.is_empty() {
             map.insert("enum".into(), json!(field.values));
@@ -254,7 +258,8 @@ const NOT_BLANK: &str = "\\S";
 
 /// The request rules the mock enforces (`src/mock/validate.rs` and the handlers) as JSON Schema
 /// keywords, so that a request the document calls valid is one the mock accepts. Where the mock
-/// only looks a value up (a login's email, a token), any non-blank string is valid.
+/// only looks a value up (a login's email, a token), any non-blank string is valid. A `null`
+/// value removes the keyword.
 fn rules(endpoint: &Endpoint, field: &Field) -> Vec<(&'static str, Value)> {
     let login = endpoint.path == "/auth/login";
     let looked_up = |max: usize| {
@@ -271,8 +276,9 @@ fn rules(endpoint: &Endpoint, field: &Field) -> Vec<(&'static str, Value)> {
         ]
     };
     match field.name {
-        // The identity is looked up; which one counts is said by the body's anyOf.
-        "email" | "username" if login => Vec::new(),
+        // The identity is looked up; which one counts, and its type, the body's anyOf says (the
+        // other one is ignored, whatever it holds).
+        "email" | "username" if login => vec![("type", Value::Null)],
         "email" => vec![("format", json!("email")), ("maxLength", json!(255))],
         "password" if login => vec![("minLength", json!(1))],
         // The default policy; a strong-password site asks for more (REG-PASSWORD).
