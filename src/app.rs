@@ -403,6 +403,7 @@ fn unreachable(
         fail_on_snapshot_change: options.gate.fail_on_snapshot_change,
         advisories: Vec::new(),
         snapshot_changes: Vec::new(),
+        configuration_drift: Vec::new(),
         suites,
     };
     RunOutcome {
@@ -661,12 +662,16 @@ pub async fn execute(
         progress.finish();
     }
     let mut suites_report = suites_report;
+    let mut drift = Vec::new();
     if matches!(options.target, TargetSpec::Url(_))
         && !ctx.target.has(Capability::Control)
         && ctx.stopped().is_none()
         && !ctx.was_interrupted()
     {
-        notes.extend(configuration_drift(&ctx).await);
+        match configuration_drift(&ctx).await {
+            Ok(found) => drift = found,
+            Err(note) => notes.push(note),
+        }
     }
     let stopped = ctx.stopped();
     if let Some(note) = &stopped {
@@ -705,6 +710,7 @@ pub async fn execute(
         fail_on_snapshot_change: options.gate.fail_on_snapshot_change,
         advisories: Vec::new(),
         snapshot_changes: Vec::new(),
+        configuration_drift: drift,
         suites: suites_report,
     };
     let mut report = report;
@@ -719,9 +725,12 @@ pub async fn execute(
     })
 }
 
-/// Where the live site, observed without harm, differs from the stated profile (one note per
-/// field); a site with a control API was given the profile, so it is not asked.
-async fn configuration_drift(ctx: &crate::runner::RunContext) -> Vec<String> {
+/// Where the live site, observed without harm, differs from the stated profile (a finding per
+/// field; the error is the note saying why it was not checked); a site with a control API was
+/// given the profile, so it is not asked.
+async fn configuration_drift(
+    ctx: &crate::runner::RunContext,
+) -> Result<Vec<crate::report::ConfigurationDrift>, String> {
     let probe = crate::discover::Probe {
         api_root: ctx.target.api_url(""),
         site_id: &ctx.target.site_id,
@@ -730,8 +739,8 @@ async fn configuration_drift(ctx: &crate::runner::RunContext) -> Vec<String> {
         allow_lockout: false,
     };
     match crate::discover::observe(ctx, &probe).await {
-        Ok(findings) => crate::discover::drift(&ctx.profile, &findings),
-        Err(e) => vec![format!("configuration drift not checked: {e}")],
+        Ok(findings) => Ok(crate::discover::drift(&ctx.profile, &findings)),
+        Err(e) => Err(format!("configuration drift not checked: {e}")),
     }
 }
 

@@ -57,6 +57,8 @@ pub struct RunContext {
     recorded: std::sync::Mutex<Vec<std::path::PathBuf>>,
     /// Set on Ctrl-C: steps in flight finish, nothing new starts.
     interrupted: std::sync::atomic::AtomicBool,
+    /// Wakes real waits (a 429's `Retry-After`) on Ctrl-C.
+    interruption: tokio::sync::Notify,
     requests: AtomicUsize,
     unreachable: AtomicUsize,
     /// Stops the run after the target stopped answering.
@@ -87,6 +89,7 @@ impl RunContext {
             registrations: std::sync::Mutex::new(Vec::new()),
             locked: std::sync::Mutex::new(Vec::new()),
             interrupted: std::sync::atomic::AtomicBool::new(false),
+            interruption: tokio::sync::Notify::new(),
             progress: None,
             snapshots: None,
             snapshot_files: std::sync::Mutex::new(Vec::new()),
@@ -218,6 +221,20 @@ impl RunContext {
     /// Stops the run at the next step: what did not run is reported as interrupted.
     pub fn interrupt(&self) {
         self.interrupted.store(true, Ordering::SeqCst);
+        self.interruption.notify_waiters();
+    }
+
+    /// Waits for real, unless Ctrl-C comes first: `false` when the wait was cut short.
+    pub async fn wait_unless_interrupted(&self, wait: std::time::Duration) -> bool {
+        // Created before the flag is read, so an interrupt in between still wakes it.
+        let interrupted = self.interruption.notified();
+        if self.was_interrupted() {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait) => true,
+            () = interrupted => false,
+        }
     }
 
     pub fn was_interrupted(&self) -> bool {

@@ -210,15 +210,7 @@ async fn send_and_check(
             || assumptions
                 .as_ref()
                 .is_some_and(|a| a.status.contains(&429));
-        let response = send_honouring_429(ctx, &request, expects_429, owns_clock, report).await;
-        let response = match response {
-            Ok(response) => response,
-            Err(TransportError::Stopped) => return Err(Halt::NotRun(STOPPED.into())),
-            Err(error) => {
-                report.evidence = Some(evidence(ctx, &request, None));
-                return Err(Halt::Errored(error.to_string()));
-            }
-        };
+        let response = send_honouring_429(ctx, &request, expects_429, owns_clock, report).await?;
         note_registration(ctx, spec, &request, &response);
         let mut results = checks::evaluate(&expectations, &response, &ctx.schemas);
         for result in &mut results {
@@ -271,15 +263,16 @@ async fn send_and_check(
 
 /// Sends a request; a 429 the step does not expect is honoured — `Retry-After`, else bounded
 /// backoff with jitter — and the request sent again, within `MAX_RETRIES` and the run's `max_wait`.
-/// On a mock whose clock this suite owns, the wait passes by advancing the clock, not by sleeping.
+/// On a mock whose clock this suite owns, the wait passes by advancing the clock, not by sleeping;
+/// a real wait ends early on Ctrl-C (the step is then interrupted).
 async fn send_honouring_429(
     ctx: &RunContext,
     request: &OutgoingRequest,
     expects_429: bool,
     owns_clock: bool,
     report: &mut StepReport,
-) -> Result<Response, TransportError> {
-    let mut response = ctx.send(request).await?;
+) -> Result<Response, Halt> {
+    let mut response = send_once(ctx, request, report).await?;
     let mut waited = Duration::ZERO;
     let mut retry = 0;
     while response.status == 429 && !expects_429 && retry < backoff::MAX_RETRIES {
@@ -315,26 +308,47 @@ async fn send_honouring_429(
             break;
         }
         waited = waited.saturating_add(wait);
-        let how = if owns_clock {
-            let seconds = wait.as_secs_f64().ceil() as u64;
-            match ctx.target.advance_clock(seconds, &ctx.http).await {
-                Ok(()) => "by advancing the mock's clock",
-                Err(_) => {
-                    tokio::time::sleep(wait).await;
-                    "by sleeping"
-                }
-            }
-        } else {
-            tokio::time::sleep(wait).await;
+        let advanced = owns_clock
+            && ctx
+                .target
+                .advance_clock(wait.as_secs_f64().ceil() as u64, &ctx.http)
+                .await
+                .is_ok();
+        let how = if advanced {
+            "by advancing the mock's clock"
+        } else if ctx.wait_unless_interrupted(wait).await {
             "by sleeping"
+        } else {
+            report.notes.push(format!(
+                "429: the wait of {:.1} s ({source}) was cut short by Ctrl-C; not retried",
+                wait.as_secs_f64()
+            ));
+            return Err(Halt::Interrupted(crate::runner::INTERRUPTED_DURING.into()));
         };
         report.notes.push(format!(
             "429: waited {:.1} s ({source}) {how}, then retried",
             wait.as_secs_f64()
         ));
-        response = ctx.send(request).await?;
+        response = send_once(ctx, request, report).await?;
     }
     Ok(response)
+}
+
+/// One request; no answer is an errored step (with the request as evidence), a run that stopped
+/// sending makes it not run.
+async fn send_once(
+    ctx: &RunContext,
+    request: &OutgoingRequest,
+    report: &mut StepReport,
+) -> Result<Response, Halt> {
+    match ctx.send(request).await {
+        Ok(response) => Ok(response),
+        Err(TransportError::Stopped) => Err(Halt::NotRun(STOPPED.into())),
+        Err(error) => {
+            report.evidence = Some(evidence(ctx, request, None));
+            Err(Halt::Errored(error.to_string()))
+        }
+    }
 }
 
 /// A registration the target accepted created a customer: the report lists its email.

@@ -208,6 +208,16 @@ fn render_findings(out: &mut String, report: &RunReport, paint: &dyn Fn(&str, &s
             );
         }
     }
+    if !report.configuration_drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} (the site differs from the profile; not failures):",
+            paint("\x1b[33m", "Configuration drift")
+        );
+        for drift in &report.configuration_drift {
+            let _ = writeln!(out, "  ≠ {}", esc(&drift.sentence()));
+        }
+    }
 }
 
 /// Text with every control character but newline and tab written as an escape (`\u{1b}`), so

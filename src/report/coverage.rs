@@ -409,9 +409,13 @@ pub fn snapshot_changes_intro(fail_on_change: bool) -> &'static str {
     }
 }
 
-/// `0 advisories · 1 snapshot change`: the findings besides the verdict, as every report counts them.
+/// The sentence that opens the configuration-drift section of every report.
+pub const CONFIGURATION_DRIFT_INTRO: &str = "Where the site, observed without harm after the suites, differs from the profile the run was given: correct the profile (the command pelcro-conformance profile discover writes one) or the site's settings. A finding, not a verdict.";
+
+/// `0 advisories · 1 snapshot change` (`· 2 configuration drifts` when there are any): the
+/// findings besides the verdict, as every report counts them.
 pub fn findings_tally(report: &RunReport) -> String {
-    format!(
+    let mut tally = format!(
         "{} · {}",
         count(report.advisories.len(), "advisory", "advisories"),
         count(
@@ -419,7 +423,16 @@ pub fn findings_tally(report: &RunReport) -> String {
             "snapshot change",
             "snapshot changes"
         )
-    )
+    );
+    if !report.configuration_drift.is_empty() {
+        tally.push_str(" · ");
+        tally.push_str(&count(
+            report.configuration_drift.len(),
+            "configuration drift",
+            "configuration drifts",
+        ));
+    }
+    tally
 }
 
 /// `1 advisory`, `3 advisories`.

@@ -81,6 +81,24 @@ fn findings(out: &mut String, report: &RunReport) {
         }
         let _ = writeln!(out, "</ul>");
     }
+    if !report.configuration_drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>Configuration drift</h2>\n<p>{}</p>\n<table class=\"drift\">\n<tr><th>field</th><th>the profile states</th><th>the site shows</th><th>observed by</th></tr>",
+            esc(coverage::CONFIGURATION_DRIFT_INTRO)
+        );
+        for d in &report.configuration_drift {
+            let _ = writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+                esc(&d.field),
+                esc(&d.stated.to_string()),
+                esc(&d.observed.to_string()),
+                esc(&d.how)
+            );
+        }
+        let _ = writeln!(out, "</table>");
+    }
 }
 
 /// The compliance report as a self-contained HTML document, in the Markdown report's order.

@@ -46,6 +46,27 @@ pub fn render(report: &RunReport) -> String {
         }
         junit.add_test_suite(ts);
     }
+    to_xml(&junit)
+}
+
+/// Several sites' reports as one JUnit document: each suite named `site <id> · <suite>`.
+pub fn render_sites(sites: &[(&str, &RunReport)]) -> String {
+    let mut junit = Report::new(REPORT_NAME);
+    junit.set_time(Duration::from_millis(
+        sites.iter().map(|(_, report)| report.duration_ms).sum(),
+    ));
+    for (site, report) in sites {
+        for suite in &report.suites {
+            let mut ts = test_suite(suite);
+            ts.name = format!("site {site} · {}", suite.name).into();
+            ts.add_property(Property::new("site_id", *site));
+            junit.add_test_suite(ts);
+        }
+    }
+    to_xml(&junit)
+}
+
+fn to_xml(junit: &Report) -> String {
     match junit.to_string() {
         Ok(xml) => xml,
         // Serialization into a String cannot fail on I/O; keep a valid document regardless.

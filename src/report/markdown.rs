@@ -56,6 +56,26 @@ fn findings(out: &mut String, report: &RunReport) {
             let _ = writeln!(out, "\n{fence}text\n{}\n{fence}\n", c.message);
         }
     }
+    if !report.configuration_drift.is_empty() {
+        let _ = writeln!(out, "## Configuration drift\n");
+        let _ = writeln!(out, "{}\n", coverage::CONFIGURATION_DRIFT_INTRO);
+        let _ = writeln!(
+            out,
+            "| field | the profile states | the site shows | observed by |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|");
+        for d in &report.configuration_drift {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                code(&d.field),
+                code(&d.stated.to_string()),
+                code(&d.observed.to_string()),
+                text(&d.how)
+            );
+        }
+        let _ = writeln!(out);
+    }
 }
 
 /// The compliance report. `profile` is the profile the run applied (for the variations it chose).

@@ -7,6 +7,7 @@
 //! a CI job summary), `reproduce` (a failure as `curl` commands) and `history` (nights as a grid).
 //! `coverage` decides each claim's status for the reports that are ordered by claim.
 
+pub mod combined;
 pub mod console;
 pub mod coverage;
 pub mod diff;
