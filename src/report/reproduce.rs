@@ -81,7 +81,8 @@ impl Substitutions {
         }
         self.pairs.push((value.to_string(), name.clone()));
         // Longest first, so that a token is replaced before a shorter secret inside it.
-        self.pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.pairs
+            .sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
         name
     }
 
