@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::checks::Gate;
 use crate::cli::{
-    CheckArgs, ClaimsArgs, ClaimsFormat, CompletionsArgs, DiffArgs, DiscoverArgs, ManArgs,
-    MockArgs, OpenapiArgs, ProxyArgs, RunArgs, SchemaArgs,
+    CheckArgs, ClaimsArgs, ClaimsFormat, CompletionsArgs, DiffArgs, DiscoverArgs, HistoryArgs,
+    ManArgs, MockArgs, OpenapiArgs, ProxyArgs, RunArgs, SchemaArgs,
 };
 use crate::credentials::Environment;
 use crate::http::{HttpClient, Timeouts};
@@ -303,6 +303,12 @@ pub(crate) async fn run_site(
     }
     report::console::eprint(&format!("reports: {}\n", report_dir.display()));
     let mut files = written;
+    if let Some(path) = &args.summary {
+        let summary = report::summary::render(&outcome.report, report_dir);
+        report::summary::append(path, &matcher.replace(&summary, REDACTED))
+            .map_err(AppError::environment)?;
+        files.push(path.clone());
+    }
     files.extend(
         outcome
             .snapshot_files
@@ -378,6 +384,7 @@ fn unreachable(
             )),
             steps: Vec::new(),
             duration_ms: 0,
+            started_at: None,
         })
         .collect();
     let report = RunReport {
@@ -470,6 +477,18 @@ pub fn claims(args: ClaimsArgs) -> Result<Exit, AppError> {
         ClaimsFormat::Text => suite::census::render_text(&rows),
         ClaimsFormat::Json => suite::census::render_json(&rows),
     });
+    Ok(Exit::Passed)
+}
+
+/// `pelcro-conformance history DIR…`: exit 2 when a report cannot be read, 3 when the pages
+/// cannot be written.
+pub fn history(args: HistoryArgs) -> Result<Exit, AppError> {
+    let nights = report::history::read_nights(&args.reports).map_err(AppError::usage)?;
+    let history = report::history::build(nights);
+    let written = report::history::write(&history, &args.out).map_err(AppError::environment)?;
+    for path in written {
+        report::console::eprint(&format!("wrote {}\n", path.display()));
+    }
     Ok(Exit::Passed)
 }
 

@@ -58,8 +58,13 @@ pub struct StepEnv<'a> {
     pub owns_clock: bool,
 }
 
-/// Runs one step and reports it.
-pub async fn run_step(env: &StepEnv<'_>, step: &Step, scope: &mut Scope) -> StepReport {
+/// Runs one step and reports it, with the last request it sent (for a reproduction; secrets in
+/// it are not redacted).
+pub async fn run_step(
+    env: &StepEnv<'_>,
+    step: &Step,
+    scope: &mut Scope,
+) -> (StepReport, Option<OutgoingRequest>) {
     let (ctx, captured_names) = (env.ctx, env.captured_names);
     let started = Instant::now();
     let mut report = StepReport {
@@ -71,10 +76,14 @@ pub async fn run_step(env: &StepEnv<'_>, step: &Step, scope: &mut Scope) -> Step
         evidence: None,
         notes: Vec::new(),
         duration_ms: 0,
+        reproduction: None,
     };
+    let mut sent = None;
     let result = match (&step.advance_clock, &step.request) {
         (Some(advance), _) => advance_clock(ctx, advance, scope, captured_names).await,
-        (None, Some(request)) => send_and_check(env, step, request, scope, &mut report).await,
+        (None, Some(request)) => {
+            send_and_check(env, step, request, scope, &mut report, &mut sent).await
+        }
         (None, None) => Err(Halt::Errored("the step has nothing to do".into())),
     };
     match result {
@@ -86,13 +95,7 @@ pub async fn run_step(env: &StepEnv<'_>, step: &Step, scope: &mut Scope) -> Step
                 } else {
                     String::new()
                 };
-                report.reason = Some(format!(
-                    "{} {}{attempt}: expected {}, got {}",
-                    failed.kind.name(),
-                    failed.subject,
-                    failed.expected,
-                    failed.actual
-                ));
+                report.reason = Some(failed.sentence_at(&attempt));
             }
         }
         Err(Halt::NotRun(reason)) => {
@@ -109,7 +112,7 @@ pub async fn run_step(env: &StepEnv<'_>, step: &Step, scope: &mut Scope) -> Step
         }
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
-    report
+    (report, sent)
 }
 
 async fn advance_clock(
@@ -154,6 +157,7 @@ async fn send_and_check(
     spec: &RequestSpec,
     scope: &mut Scope,
     report: &mut StepReport,
+    sent: &mut Option<OutgoingRequest>,
 ) -> Result<(), Halt> {
     let (ctx, captured, owns_clock) = (env.ctx, env.captured_names, env.owns_clock);
     let repeat = match &step.repeat {
@@ -190,6 +194,7 @@ async fn send_and_check(
         let request =
             build_request(ctx, spec, scope).map_err(|e| Halt::from_template(e, captured))?;
         remember_secrets(&ctx.redactor, &request, scope);
+        *sent = Some(request.clone());
         let render = |expect: &Expect, scope: &mut Scope| {
             render_expectations(expect, scope).map_err(|e| match e {
                 RenderError::Template(e) => Halt::from_template(e, captured),

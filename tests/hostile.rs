@@ -1573,6 +1573,7 @@ fn diff_does_not_count_an_interrupted_suite_as_newly_failing() {
         reason: None,
         steps: vec![],
         duration_ms: 1,
+        started_at: None,
     };
     let report = |outcome| RunReport {
         format_version: REPORT_FORMAT_VERSION,

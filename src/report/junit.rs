@@ -1,5 +1,7 @@
 //! The JUnit XML report (quick-junit, as nextest writes it): one `<testsuite>` per suite with its
-//! file, claims and tags as properties; one `<testcase>` per step, classname = the suite's name.
+//! file, claims (all in `claims`, and one `claim` property each) and tags as properties and the
+//! time it started as `timestamp` (the run's on `<testsuites>`); one `<testcase>` per step,
+//! classname = the suite's name.
 //!
 //! - a passed step is a success;
 //! - a failed step is a `<failure>` whose message is the step's reason and whose text gives each
@@ -28,8 +30,21 @@ pub const SUITE_CASE: &str = "(suite)";
 pub fn render(report: &RunReport) -> String {
     let mut junit = Report::new(REPORT_NAME);
     junit.set_time(Duration::from_millis(report.duration_ms));
+    if let Some(at) = timestamp(&report.started_at) {
+        junit.set_timestamp(at);
+    }
     for suite in &report.suites {
-        junit.add_test_suite(test_suite(suite));
+        let mut ts = test_suite(suite);
+        // A suite that never started is stamped with the run's start.
+        if let Some(at) = suite
+            .started_at
+            .as_deref()
+            .and_then(timestamp)
+            .or_else(|| timestamp(&report.started_at))
+        {
+            ts.set_timestamp(at);
+        }
+        junit.add_test_suite(ts);
     }
     to_xml(&junit)
 }
@@ -63,11 +78,20 @@ fn to_xml(junit: &Report) -> String {
     }
 }
 
+/// An RFC 3339 time as JUnit's `timestamp` (`None` for a report whose time does not parse).
+fn timestamp(rfc3339: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).ok()
+}
+
 fn test_suite(suite: &SuiteReport) -> TestSuite {
     let mut ts = TestSuite::new(suite.name.as_str());
     ts.set_time(Duration::from_millis(suite.duration_ms));
     ts.add_property(Property::new("file", suite.file.as_str()));
     ts.add_property(Property::new("claims", suite.claims.join(", ")));
+    // One property per claim too, for tools that filter by property (`claim` = `LOGIN-OK`).
+    for claim in &suite.claims {
+        ts.add_property(Property::new("claim", claim.as_str()));
+    }
     if !suite.tags.is_empty() {
         ts.add_property(Property::new("tags", suite.tags.join(", ")));
     }
@@ -149,13 +173,7 @@ fn step_status(step: &StepReport) -> TestCaseStatus {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             let first = step.checks.iter().find(|c| !c.passed);
             let message = step.reason.clone().unwrap_or_else(|| match first {
-                Some(c) => format!(
-                    "{} {}: expected {}, got {}",
-                    c.kind.name(),
-                    c.subject,
-                    c.expected,
-                    c.actual
-                ),
+                Some(c) => c.sentence(),
                 None => "failed".into(),
             });
             status.set_message(message);

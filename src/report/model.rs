@@ -122,14 +122,29 @@ pub enum SuiteOutcome {
 }
 
 impl SuiteOutcome {
-    /// The mark the Markdown and HTML reports show.
-    pub fn mark(self) -> &'static str {
+    /// The text symbol the Markdown and HTML reports show beside the word (no emoji).
+    pub fn symbol(self) -> &'static str {
         match self {
-            SuiteOutcome::Passed => "✅",
-            SuiteOutcome::Failed => "❌",
-            SuiteOutcome::Skipped => "⏭️",
-            SuiteOutcome::Interrupted => "⏸️",
+            SuiteOutcome::Passed => "✓",
+            SuiteOutcome::Failed => "✗",
+            SuiteOutcome::Skipped => "⊘",
+            SuiteOutcome::Interrupted => "‖",
         }
+    }
+
+    /// The word.
+    pub fn label(self) -> &'static str {
+        match self {
+            SuiteOutcome::Passed => "passed",
+            SuiteOutcome::Failed => "failed",
+            SuiteOutcome::Skipped => "skipped",
+            SuiteOutcome::Interrupted => "interrupted",
+        }
+    }
+
+    /// Symbol and word: `✓ passed`.
+    pub fn mark(self) -> String {
+        format!("{} {}", self.symbol(), self.label())
     }
 }
 
@@ -144,6 +159,9 @@ pub struct SuiteReport {
     pub reason: Option<String>,
     pub steps: Vec<StepReport>,
     pub duration_ms: u64,
+    /// When the suite started (RFC 3339, UTC); absent for one that never started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +205,10 @@ pub struct StepReport {
     #[serde(default)]
     pub notes: Vec<String>,
     pub duration_ms: u64,
+    /// For a failed or errored step: `curl` commands that send it again with the steps it
+    /// depends on, secrets as shell variables (see `report::reproduce`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduction: Option<String>,
 }
 
 impl StepReport {
@@ -201,6 +223,7 @@ impl StepReport {
             evidence: None,
             notes: Vec::new(),
             duration_ms: 0,
+            reproduction: None,
         }
     }
 }
