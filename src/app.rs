@@ -641,8 +641,9 @@ pub async fn execute(
     let ctx = Arc::new(ctx);
     let watcher = options.stop_on_ctrl_c.then(|| {
         let ctx = Arc::clone(&ctx);
+        let first = ctrl_c_from_now();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if first.await.is_ok() {
                 report::console::eprint(
                     "interrupted: finishing the steps in flight, then reporting what ran (Ctrl-C again to stop at once)\n",
                 );
@@ -777,6 +778,7 @@ pub async fn mock(args: MockArgs) -> Result<Exit, AppError> {
         control_token: control_token.clone(),
         ..MockConfig::default()
     };
+    let stop = ctrl_c_from_now();
     let server = MockServer::start_on((args.host, args.port).into(), config)
         .await
         .map_err(|e| {
@@ -792,11 +794,22 @@ pub async fn mock(args: MockArgs) -> Result<Exit, AppError> {
         "Pelcro mock listening on {base}\n  API:     {base}/api/v1/sdk  (site_id={})\n  control: {base}/__control{guarded}\n  profile: {source}\nPress Ctrl-C to stop.\n",
         args.site_id
     ));
-    tokio::signal::ctrl_c()
-        .await
+    stop.await
         .map_err(|e| AppError::environment(format!("cannot wait for Ctrl-C: {e}")))?;
     server.shutdown().await;
     Ok(Exit::Passed)
+}
+
+/// Ctrl-C, listened for from this call on. `tokio::signal::ctrl_c` installs its handler only
+/// when first polled: a Ctrl-C between a server's start and that poll would end the process
+/// unhandled (killed by the signal, no exit code, no report).
+fn ctrl_c_from_now() -> std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> {
+    let mut signal = Box::pin(tokio::signal::ctrl_c());
+    // One poll installs the handler; the caller's await polls again with its own waker.
+    let _ = signal
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    signal
 }
 
 /// `pelcro-conformance openapi`: the OpenAPI 3.1 document, to stdout or `--output FILE`.
@@ -827,6 +840,7 @@ pub async fn proxy(args: ProxyArgs) -> Result<Exit, AppError> {
     config.profile = profile.clone();
     config.profile_source = profile_source;
     config.timeout = Duration::from_secs(args.timeout);
+    let stop = ctrl_c_from_now();
     let handle = proxy::start(config).await.map_err(to_app)?;
     report::console::print(&format!(
         "Validating proxy listening on {base}\n  forwarding to: {upstream}\n  API:           {base}/api/v1/sdk\n  report:        {dir} (on Ctrl-C)\nPress Ctrl-C to stop.\n",
@@ -835,7 +849,7 @@ pub async fn proxy(args: ProxyArgs) -> Result<Exit, AppError> {
         dir = args.report_dir.display(),
     ));
     let redactor = handle.redactor();
-    let waited = tokio::signal::ctrl_c().await;
+    let waited = stop.await;
     let report = handle.stop().await;
     waited.map_err(|e| AppError::environment(format!("cannot wait for Ctrl-C: {e}")))?;
     let matcher = redactor.matcher();
