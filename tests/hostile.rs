@@ -1359,13 +1359,11 @@ fn interrupt_case(suite: &str, signals: &[u64]) -> (Output, Duration, TempDir) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id().to_string();
     let started = std::time::Instant::now();
     for at in signals {
         let wait = Duration::from_millis(*at).saturating_sub(started.elapsed());
         std::thread::sleep(wait);
-        let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-        assert!(sent.success());
+        common::ctrl_c(&child);
     }
     let output = child.wait_with_output().unwrap();
     (output, started.elapsed(), dir)
@@ -1376,24 +1374,33 @@ fn interrupt_case(suite: &str, signals: &[u64]) -> (Output, Duration, TempDir) {
 fn ctrl_c_stops_a_repeat_step_at_its_next_iteration_and_marks_it_interrupted() {
     let suite = "name: many slow calls\nclaims: [SITE]\nrequires: [faults, control]\nsteps:\n  - name: slow every call\n    request: { method: POST, path: /faults, control: true, json: { method: GET, path: /site, times: 0, fault: { type: delay, ms: 25 } } }\n    expect: { status: 200 }\n  - name: again and again\n    request: { method: GET, path: /site }\n    expect: { status: 200 }\n    repeat: 400\n";
     let (output, took, dir) = interrupt_case(suite, &[900]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(3), "{stdout}");
     assert!(
         took < Duration::from_secs(8),
         "a 10 s repeat was cut short: {took:?}"
     );
-    assert!(stdout.contains("repeats"), "{stdout}");
+    assert_one_interrupted("repeat ctrl-c", &output, &dir, "repeats");
+}
+
+/// One suite, cut short by Ctrl-C: exit 3, counted as interrupted (not failed), the reports
+/// written and saying why (`needle`), nothing leaked.
+fn assert_one_interrupted(case: &str, output: &Output, dir: &TempDir, needle: &str) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{case}: {stdout}");
     assert!(
         stdout
             .trim_end()
             .ends_with("0 passed, 0 failed, 0 skipped, 1 interrupted"),
-        "{stdout}"
+        "{case}: {stdout}"
     );
     let reports = dir.0.join("reports");
-    assert_reports("repeat ctrl-c", &reports);
+    assert_reports(case, &reports);
     let json = std::fs::read_to_string(reports.join("report.json")).unwrap();
-    assert!(json.contains("\"outcome\": \"interrupted\""), "{json}");
-    assert_clean("repeat ctrl-c", &output, &files_in(&reports), &[]);
+    assert!(
+        json.contains("\"outcome\": \"interrupted\""),
+        "{case}: {json}"
+    );
+    assert!(json.contains(needle), "{case}: {json}");
+    assert_clean(case, output, &files_in(&reports), &[]);
 }
 
 #[cfg(unix)]
@@ -1402,24 +1409,11 @@ fn ctrl_c_cuts_a_real_429_wait_short_and_marks_the_step_interrupted() {
     // The suite does not own the clock, so the 429's Retry-After of 100 s is waited for real.
     let suite = "name: throttled\nclaims: [ERR-429]\nrequires: [faults, control]\nsteps:\n  - name: throttle the site\n    request: { method: POST, path: /faults, control: true, json: { method: GET, path: /site, times: 1, fault: { type: status, status: 429, headers: { retry-after: '100' } } } }\n    expect: { status: 200 }\n  - name: throttled call\n    request: { method: GET, path: /site }\n    expect: { status: 200 }\n";
     let (output, took, dir) = interrupt_case(suite, &[1500]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(3), "{stdout}");
     assert!(
         took < Duration::from_secs(10),
         "the 100 s wait was cut short: {took:?}"
     );
-    assert!(
-        stdout
-            .trim_end()
-            .ends_with("0 passed, 0 failed, 0 skipped, 1 interrupted"),
-        "{stdout}"
-    );
-    let reports = dir.0.join("reports");
-    assert_reports("429 ctrl-c", &reports);
-    let json = std::fs::read_to_string(reports.join("report.json")).unwrap();
-    assert!(json.contains("was cut short by Ctrl-C"), "{json}");
-    assert!(json.contains("\"outcome\": \"interrupted\""), "{json}");
-    assert_clean("429 ctrl-c", &output, &files_in(&reports), &[]);
+    assert_one_interrupted("429 ctrl-c", &output, &dir, "was cut short by Ctrl-C");
 }
 
 /// A free loopback port (bound, read, released: the child binds it next).
@@ -1491,14 +1485,7 @@ async fn the_proxy_command_stopped_by_ctrl_c_reports_scans_and_leaks_no_encoding
         200,
         "the proxy forwards the upstream's answer"
     );
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    common::ctrl_c(&child);
     let output = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .unwrap()
@@ -1532,14 +1519,7 @@ fn the_mock_command_stops_on_ctrl_c_with_exit_0() {
         .unwrap();
     wait_listening(port);
     let started = std::time::Instant::now();
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    common::ctrl_c(&child);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;

@@ -385,6 +385,21 @@ async fn night_one_without_registration_passes_25_claims_on_the_test_account_and
         "{:?}",
         report.notes
     );
+    // Every recorded baseline is news in the reports, not a failure.
+    assert!(!report.snapshot_changes.is_empty());
+    assert!(
+        report
+            .snapshot_changes
+            .iter()
+            .all(|c| c.kind == pelcro_conformance::report::SnapshotChangeKind::Recorded),
+        "{:?}",
+        report.snapshot_changes
+    );
+    assert!(
+        text(&first).contains("new baseline (recorded)"),
+        "{}",
+        text(&first)
+    );
     assert!(account_can_log_in(&site).await, "the account still logs in");
     let all =
         text(&first) + &std::fs::read_to_string(night.path().join("night-1/report.json")).unwrap();
@@ -400,6 +415,11 @@ async fn night_one_without_registration_passes_25_claims_on_the_test_account_and
         !report.notes.iter().any(|n| n.starts_with("new baselines:")),
         "{:?}",
         report.notes
+    );
+    assert_eq!(
+        report.snapshot_changes,
+        vec![],
+        "night 2 matches night 1's baselines"
     );
     assert_eq!(site.front.control_requests.load(Ordering::SeqCst), 2);
     assert_eq!(

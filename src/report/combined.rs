@@ -46,14 +46,7 @@ pub fn write(dir: &Path, results: &[SiteResult]) -> Result<Vec<PathBuf>, String>
         markdown(results, &|site| own(site, "report.md")),
         html_page(results, &|site| own(site, "report.html")),
     ];
-    let mut paths = Vec::new();
-    for (name, text) in FILE_NAMES.iter().zip(contents) {
-        let path = dir.join(name);
-        std::fs::write(&path, text)
-            .map_err(|e| format!("{}: cannot be written: {e}", path.display()))?;
-        paths.push(path);
-    }
-    Ok(paths)
+    super::files::write_named(dir, &FILE_NAMES, contents)
 }
 
 fn sites_json(results: &[SiteResult]) -> String {
