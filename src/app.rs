@@ -257,6 +257,7 @@ pub(crate) async fn run_site(
         allow_lockout: args.allow_lockout,
         stop_on_ctrl_c: true,
         show_progress: true,
+        full_evidence: args.verbose,
         snapshots: None,
         baselines: Some(crate::baselines::store(&crate::baselines::Choice {
             target: spec,
@@ -505,6 +506,9 @@ pub struct RunOptions {
     pub stop_on_ctrl_c: bool,
     /// Show suites as they finish (the command line sets it).
     pub show_progress: bool,
+    /// Keep every step's request and response (`-v`); otherwise only those of steps that failed
+    /// or have an advisory, which are all the reports show.
+    pub full_evidence: bool,
     /// Compare `snapshot: true` steps with stored snapshots: the folder and the mode.
     pub snapshots: Option<(PathBuf, SnapshotMode)>,
     /// Which failed checks fail the run (`--strict`, `--fail-on-snapshot-change`).
@@ -531,6 +535,7 @@ impl RunOptions {
             ca_certificates: Vec::new(),
             stop_on_ctrl_c: false,
             show_progress: false,
+            full_evidence: false,
             snapshots: None,
             gate: Gate::default(),
             baselines: None,
@@ -565,8 +570,17 @@ pub async fn execute(
         .map_err(AppError::environment)?;
     let started_at = crate::time::now_rfc3339();
     let clock = Instant::now();
+    let needs = crate::suite::Needs::of_run(&suites);
     let mut target =
-        match Target::connect(&options.target, &options.site_id, &options.profile, &http).await {
+        match Target::connect(
+            &options.target,
+            &options.site_id,
+            &options.profile,
+            needs,
+            &http,
+        )
+        .await
+        {
             Ok(target) => target,
             // Nothing can run, but a nightly job still wants a report that says why.
             Err(TargetError::Unreachable(reason)) => {
@@ -586,7 +600,7 @@ pub async fn execute(
     // The embedded mock gets the test account seeded, so the account suites run there too.
     let mut env = options.env;
     let mut seeded_password = None;
-    if matches!(options.target, TargetSpec::Mock) {
+    if matches!(options.target, TargetSpec::Mock) && needs.account {
         let run_tag = format!("{:06x}", fastrand::u32(..0xff_ffff));
         let (seeded, password) = crate::account::seed_on_mock(&target, &http, env, &run_tag)
             .await
@@ -613,6 +627,7 @@ pub async fn execute(
     ctx.env = Arc::new(env);
     ctx.gate = options.gate;
     ctx.progress = options.show_progress.then(|| Progress::new(suite_count));
+    ctx.full_evidence = options.full_evidence;
     ctx.snapshots = options.baselines.or_else(|| {
         options
             .snapshots

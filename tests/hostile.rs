@@ -1334,7 +1334,7 @@ fn ctrl_c_stops_a_repeat_step_at_its_next_iteration_and_marks_it_interrupted() {
     let reports = dir.0.join("reports");
     assert_reports("repeat ctrl-c", &reports);
     let json = std::fs::read_to_string(reports.join("report.json")).unwrap();
-    assert!(json.contains("\"outcome\": \"interrupted\""), "{json}");
+    assert!(json.contains("\"outcome\":\"interrupted\""), "{json}");
     assert_clean("repeat ctrl-c", &output, &files_in(&reports), &[]);
 }
 
