@@ -571,23 +571,22 @@ pub async fn execute(
     let started_at = crate::time::now_rfc3339();
     let clock = Instant::now();
     let needs = crate::suite::Needs::of_run(&suites);
-    let mut target =
-        match Target::connect(
-            &options.target,
-            &options.site_id,
-            &options.profile,
-            needs,
-            &http,
-        )
-        .await
-        {
-            Ok(target) => target,
-            // Nothing can run, but a nightly job still wants a report that says why.
-            Err(TargetError::Unreachable(reason)) => {
-                return Ok(unreachable(options, &suites, started_at, reason));
-            }
-            Err(error) => return Err(error.into()),
-        };
+    let mut target = match Target::connect(
+        &options.target,
+        &options.site_id,
+        &options.profile,
+        needs,
+        &http,
+    )
+    .await
+    {
+        Ok(target) => target,
+        // Nothing can run, but a nightly job still wants a report that says why.
+        Err(TargetError::Unreachable(reason)) => {
+            return Ok(unreachable(options, &suites, started_at, reason));
+        }
+        Err(error) => return Err(error.into()),
+    };
     let mut notes = Vec::new();
     if options.allow_lockout && !target.has(Capability::Lockout) {
         target.capabilities.insert(Capability::Lockout);

@@ -48,7 +48,8 @@ fn parse<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// What `GET /__control/capabilities` lists (the embedded mock's are known without asking).
-pub const CAPABILITIES: &[Capability] = &[Capability::Clock, Capability::Faults, Capability::Lockout];
+pub const CAPABILITIES: &[Capability] =
+    &[Capability::Clock, Capability::Faults, Capability::Lockout];
 
 async fn capabilities() -> Json<Value> {
     let names: Vec<&str> = CAPABILITIES.iter().map(|c| c.name()).collect();
