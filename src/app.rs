@@ -292,7 +292,8 @@ pub(crate) async fn run_site(
     let profile_for_reports = options.profile.clone();
     let outcome = execute(options, suites).await?;
     let colour = report::progress::use_colour();
-    let matcher = SecretMatcher::new(outcome.secrets.iter().map(String::as_str));
+    // The run's own matcher: every form of every secret, built as they were learned.
+    let matcher = std::sync::Arc::clone(&outcome.matcher);
     let console_text = report::console::render_coloured(&outcome.report, args.verbose, colour);
     // The console is an output like any other: scanned, and never shown a secret.
     let console_leak = crate::leakscan::scan_text("console output", &console_text, &matcher);
@@ -404,6 +405,7 @@ fn unreachable(
         stopped: None,
         unreachable: true,
         secrets: Vec::new(),
+        matcher: Default::default(),
         interrupted: false,
         snapshot_files: Vec::new(),
     }
@@ -552,6 +554,8 @@ pub struct RunOutcome {
     pub unreachable: bool,
     /// Every secret the run saw, for scanning what was written.
     pub secrets: Vec<String>,
+    /// One matcher for every form of those secrets (for the after-run scan).
+    pub matcher: std::sync::Arc<SecretMatcher>,
     /// Ctrl-C stopped the run; the report holds what ran.
     pub interrupted: bool,
     /// The snapshot files the run wrote (to scan for secrets with the reports).
@@ -566,8 +570,16 @@ pub async fn execute(
     if options.site_id.trim().is_empty() {
         return Err(AppError::usage("--site-id is empty"));
     }
-    let http = HttpClient::new(options.timeouts, &options.ca_certificates)
-        .map_err(AppError::environment)?;
+    let plain = match &options.target {
+        TargetSpec::Mock => true,
+        TargetSpec::Url(url) => url.scheme() == "http",
+    };
+    let http = if plain {
+        HttpClient::plain(options.timeouts)
+    } else {
+        HttpClient::new(options.timeouts, &options.ca_certificates)
+    }
+    .map_err(AppError::environment)?;
     let started_at = crate::time::now_rfc3339();
     let clock = Instant::now();
     let needs = crate::suite::Needs::of_run(&suites);
@@ -709,6 +721,7 @@ pub async fn execute(
         stopped,
         unreachable: ctx.target_was_unreachable(),
         secrets: ctx.redactor.secrets(),
+        matcher: ctx.redactor.matcher(),
         interrupted: ctx.was_interrupted(),
         snapshot_files: ctx.snapshot_files(),
     })
