@@ -197,6 +197,9 @@ impl Target {
             // site is sent requests politely.
             TargetSpec::Url(_) => target.probe(http).await?,
         };
+        if target.base_url.starts_with("https://") {
+            target.capabilities.insert(Capability::Https);
+        }
         // A run whose suites need only the public API leaves a standalone mock as it is.
         if needs.control
             && target.capabilities.contains(&Capability::Control)
