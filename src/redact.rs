@@ -325,7 +325,7 @@ mod tests {
     #[test]
     fn secrets_learned_one_by_one_are_redacted_at_once() {
         let redactor = Redactor::new();
-        for n in 0..(96) {
+        for n in 0..96 {
             let secret = format!("learned-secret-{n:04}");
             redactor.add(&secret);
             assert_eq!(
