@@ -123,7 +123,7 @@ async fn every_fault_becomes_a_clear_failure_and_the_run_goes_on() {
         assert_eq!(step.outcome, StepOutcome::Failed);
         assert_eq!(
             step.reason.as_deref(),
-            Some(format!("status status: expected 200, got {status}").as_str())
+            Some(format!("status: expected 200, got {status}").as_str())
         );
     }
 
@@ -212,7 +212,7 @@ async fn a_throttle_that_never_lifts_fails_after_bounded_retries() {
     assert_eq!(step.outcome, StepOutcome::Failed);
     assert_eq!(
         step.reason.as_deref(),
-        Some("status status: expected 200, got 429")
+        Some("status: expected 200, got 429")
     );
     assert_eq!(step.notes.len(), 5, "{:?}", step.notes);
 }
