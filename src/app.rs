@@ -257,6 +257,7 @@ pub(crate) async fn run_site(
         allow_lockout: args.allow_lockout,
         stop_on_ctrl_c: true,
         show_progress: true,
+        full_evidence: args.verbose,
         snapshots: None,
         baselines: Some(crate::baselines::store(&crate::baselines::Choice {
             target: spec,
@@ -291,7 +292,8 @@ pub(crate) async fn run_site(
     let profile_for_reports = options.profile.clone();
     let outcome = execute(options, suites).await?;
     let colour = report::progress::use_colour();
-    let matcher = SecretMatcher::new(outcome.secrets.iter().map(String::as_str));
+    // The run's own matcher: every form of every secret, built as they were learned.
+    let matcher = std::sync::Arc::clone(&outcome.matcher);
     let console_text = report::console::render_coloured(&outcome.report, args.verbose, colour);
     // The console is an output like any other: scanned, and never shown a secret.
     let console_leak = crate::leakscan::scan_text("console output", &console_text, &matcher);
@@ -411,6 +413,7 @@ fn unreachable(
         stopped: None,
         unreachable: true,
         secrets: Vec::new(),
+        matcher: Default::default(),
         interrupted: false,
         snapshot_files: Vec::new(),
     }
@@ -525,6 +528,9 @@ pub struct RunOptions {
     pub stop_on_ctrl_c: bool,
     /// Show suites as they finish (the command line sets it).
     pub show_progress: bool,
+    /// Keep every step's request and response (`-v`); otherwise only those of steps that failed
+    /// or have an advisory, which are all the reports show.
+    pub full_evidence: bool,
     /// Compare `snapshot: true` steps with stored snapshots: the folder and the mode.
     pub snapshots: Option<(PathBuf, SnapshotMode)>,
     /// Which failed checks fail the run (`--strict`, `--fail-on-snapshot-change`).
@@ -551,6 +557,7 @@ impl RunOptions {
             ca_certificates: Vec::new(),
             stop_on_ctrl_c: false,
             show_progress: false,
+            full_evidence: false,
             snapshots: None,
             gate: Gate::default(),
             baselines: None,
@@ -567,6 +574,8 @@ pub struct RunOutcome {
     pub unreachable: bool,
     /// Every secret the run saw, for scanning what was written.
     pub secrets: Vec<String>,
+    /// One matcher for every form of those secrets (for the after-run scan).
+    pub matcher: std::sync::Arc<SecretMatcher>,
     /// Ctrl-C stopped the run; the report holds what ran.
     pub interrupted: bool,
     /// The snapshot files the run wrote (to scan for secrets with the reports).
@@ -581,19 +590,35 @@ pub async fn execute(
     if options.site_id.trim().is_empty() {
         return Err(AppError::usage("--site-id is empty"));
     }
-    let http = HttpClient::new(options.timeouts, &options.ca_certificates)
-        .map_err(AppError::environment)?;
+    let plain = match &options.target {
+        TargetSpec::Mock => true,
+        TargetSpec::Url(url) => url.scheme() == "http",
+    };
+    let http = if plain {
+        HttpClient::plain(options.timeouts)
+    } else {
+        HttpClient::new(options.timeouts, &options.ca_certificates)
+    }
+    .map_err(AppError::environment)?;
     let started_at = crate::time::now_rfc3339();
     let clock = Instant::now();
-    let mut target =
-        match Target::connect(&options.target, &options.site_id, &options.profile, &http).await {
-            Ok(target) => target,
-            // Nothing can run, but a nightly job still wants a report that says why.
-            Err(TargetError::Unreachable(reason)) => {
-                return Ok(unreachable(options, &suites, started_at, reason));
-            }
-            Err(error) => return Err(error.into()),
-        };
+    let needs = crate::suite::Needs::of_run(&suites);
+    let mut target = match Target::connect(
+        &options.target,
+        &options.site_id,
+        &options.profile,
+        needs,
+        &http,
+    )
+    .await
+    {
+        Ok(target) => target,
+        // Nothing can run, but a nightly job still wants a report that says why.
+        Err(TargetError::Unreachable(reason)) => {
+            return Ok(unreachable(options, &suites, started_at, reason));
+        }
+        Err(error) => return Err(error.into()),
+    };
     let mut notes = Vec::new();
     if options.allow_lockout && !target.has(Capability::Lockout) {
         target.capabilities.insert(Capability::Lockout);
@@ -606,7 +631,7 @@ pub async fn execute(
     // The embedded mock gets the test account seeded, so the account suites run there too.
     let mut env = options.env;
     let mut seeded_password = None;
-    if matches!(options.target, TargetSpec::Mock) {
+    if matches!(options.target, TargetSpec::Mock) && needs.account {
         let run_tag = format!("{:06x}", fastrand::u32(..0xff_ffff));
         let (seeded, password) = crate::account::seed_on_mock(&target, &http, env, &run_tag)
             .await
@@ -633,6 +658,7 @@ pub async fn execute(
     ctx.env = Arc::new(env);
     ctx.gate = options.gate;
     ctx.progress = options.show_progress.then(|| Progress::new(suite_count));
+    ctx.full_evidence = options.full_evidence;
     ctx.snapshots = options.baselines.or_else(|| {
         options
             .snapshots
@@ -721,6 +747,7 @@ pub async fn execute(
         stopped,
         unreachable: ctx.target_was_unreachable(),
         secrets: ctx.redactor.secrets(),
+        matcher: ctx.redactor.matcher(),
         interrupted: ctx.was_interrupted(),
         snapshot_files: ctx.snapshot_files(),
     })

@@ -48,17 +48,10 @@ pub struct Redactor {
 #[derive(Debug, Default)]
 struct Known {
     secrets: BTreeSet<String>,
-    /// One automaton over the forms of every secret but the `pending` ones.
-    matcher: Option<Arc<SecretMatcher>>,
-    /// Secrets added since that automaton was built, in a small automaton of their own (cheap to
-    /// rebuild), until there are [`REBUILD_AFTER`] of them: a run that learns a secret per
-    /// request does not rebuild the big automaton per request.
-    pending: Vec<String>,
-    pending_matcher: Option<Arc<SecretMatcher>>,
+    /// Every form of every secret, grown as secrets are learned (never rebuilt); shared with
+    /// whoever asked for it, copied only if it grows while they hold it.
+    matcher: Arc<SecretMatcher>,
 }
-
-/// How many secrets may wait outside the automaton before it is rebuilt.
-const REBUILD_AFTER: usize = 32;
 
 fn jwt_pattern() -> &'static Regex {
     static PATTERN: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
@@ -118,13 +111,7 @@ impl Redactor {
         }
         let mut known = self.inner.write().unwrap_or_else(|e| e.into_inner());
         if known.secrets.insert(secret.to_string()) {
-            if known.pending.len() + 1 >= REBUILD_AFTER || known.matcher.is_none() {
-                known.pending.clear();
-                known.matcher = None;
-            } else {
-                known.pending.push(secret.to_string());
-            }
-            known.pending_matcher = None;
+            Arc::make_mut(&mut known.matcher).insert(secret);
         }
     }
 
@@ -190,46 +177,7 @@ impl Redactor {
 
     /// One matcher for every form of every secret seen so far.
     pub fn matcher(&self) -> Arc<SecretMatcher> {
-        {
-            let known = self.read();
-            if let Some(matcher) = &known.matcher
-                && known.pending.is_empty()
-            {
-                return Arc::clone(matcher);
-            }
-        }
-        let mut known = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        Self::rebuild(&mut known)
-    }
-
-    fn rebuild(known: &mut Known) -> Arc<SecretMatcher> {
-        let matcher = Arc::new(SecretMatcher::new(known.secrets.iter().map(String::as_str)));
-        known.matcher = Some(Arc::clone(&matcher));
-        known.pending.clear();
-        known.pending_matcher = None;
-        matcher
-    }
-
-    /// The big automaton and the small one of the secrets added since, building what is stale.
-    fn matchers(&self) -> (Arc<SecretMatcher>, Option<Arc<SecretMatcher>>) {
-        {
-            let known = self.read();
-            if let Some(matcher) = &known.matcher
-                && (known.pending.is_empty() || known.pending_matcher.is_some())
-            {
-                return (Arc::clone(matcher), known.pending_matcher.clone());
-            }
-        }
-        let mut known = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        let matcher = match &known.matcher {
-            Some(matcher) => Arc::clone(matcher),
-            None => Self::rebuild(&mut known),
-        };
-        if !known.pending.is_empty() && known.pending_matcher.is_none() {
-            let small = SecretMatcher::new(known.pending.iter().map(String::as_str));
-            known.pending_matcher = Some(Arc::new(small));
-        }
-        (matcher, known.pending_matcher.clone())
+        Arc::clone(&self.read().matcher)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Known> {
@@ -239,15 +187,12 @@ impl Redactor {
     /// Text with every JWT, every URL's credentials and every form of every known secret
     /// replaced.
     pub fn text(&self, text: &str) -> String {
-        let out = jwt_pattern().replace_all(text, REDACTED_JWT);
-        let out = without_userinfo(&out).into_owned();
-        let (matcher, pending) = self.matchers();
-        // The newer secrets first: a token learned late may contain an older, shorter secret.
-        let out = match pending {
-            Some(pending) => pending.replace(&out, REDACTED),
-            None => out,
-        };
-        matcher.replace(&out, REDACTED)
+        let without_jwts = jwt_pattern().replace_all(text, REDACTED_JWT);
+        let clean = without_userinfo(&without_jwts);
+        match self.read().matcher.replace_found(&clean, REDACTED) {
+            Some(replaced) => replaced,
+            None => clean.into_owned(),
+        }
     }
 
     /// A JSON value with secret fields replaced and every string redacted as text.
@@ -378,9 +323,9 @@ mod tests {
     }
 
     #[test]
-    fn secrets_learned_one_by_one_are_redacted_at_once_and_after_every_rebuild() {
+    fn secrets_learned_one_by_one_are_redacted_at_once() {
         let redactor = Redactor::new();
-        for n in 0..(REBUILD_AFTER * 3) {
+        for n in 0..96 {
             let secret = format!("learned-secret-{n:04}");
             redactor.add(&secret);
             assert_eq!(

@@ -51,6 +51,8 @@ pub struct RunContext {
     pub progress: Option<Progress>,
     /// Compares `snapshot: true` steps with their stored snapshots.
     pub snapshots: Option<SnapshotStore>,
+    /// Every step keeps its evidence (`-v`), not just those that failed or have an advisory.
+    pub full_evidence: bool,
     /// Snapshot files this run wrote (pending or accepted), to scan for secrets.
     snapshot_files: std::sync::Mutex<Vec<std::path::PathBuf>>,
     /// Baselines recorded by this run (a target seen for the first time).
@@ -92,6 +94,7 @@ impl RunContext {
             interruption: tokio::sync::Notify::new(),
             progress: None,
             snapshots: None,
+            full_evidence: false,
             snapshot_files: std::sync::Mutex::new(Vec::new()),
             recorded: std::sync::Mutex::new(Vec::new()),
             requests: AtomicUsize::new(0),

@@ -155,6 +155,10 @@ impl SchemaSet {
                 message: format!("there is no schema named `{name}`"),
             }]);
         };
+        // Most answers match: the yes/no walk stops early and builds no error.
+        if validator.is_valid(instance) {
+            return Ok(());
+        }
         let violations: Vec<SchemaViolation> = validator
             .iter_errors(instance)
             .map(|error| SchemaViolation {

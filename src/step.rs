@@ -235,11 +235,18 @@ async fn send_and_check(
             result.expected = checks::brief_text(&ctx.redactor.text(&result.expected));
             result.actual = checks::brief_text(&ctx.redactor.text(&result.actual));
         }
-        let shown = evidence(ctx, &request, Some(&response));
+        // Evidence is redacted as it is made, which costs; a passing step's is shown nowhere, so
+        // it is made only for a snapshot, a check that did not pass, or `-v`.
+        let mut shown = None;
         if step.snapshot {
-            results.extend(compare_snapshot(ctx, env.suite_name, step, &shown, report));
+            let made = evidence(ctx, &request, Some(&response));
+            results.extend(compare_snapshot(ctx, env.suite_name, step, &made, report));
+            shown = Some(made);
         }
-        report.evidence = Some(shown);
+        if ctx.full_evidence || results.iter().any(|r| !r.passed) {
+            report.evidence =
+                Some(shown.unwrap_or_else(|| evidence(ctx, &request, Some(&response))));
+        }
         let failed = results.iter().any(|r| r.fails(ctx.gate));
         // An advisory of an earlier attempt stays on the record; the attempts go on, since a
         // documented check of a later one (the N+1st login) may still fail.

@@ -14,7 +14,7 @@ use crate::http::{Body, HttpClient, OutgoingRequest, TransportError};
 use crate::mock::{MockConfig, MockServer};
 use crate::profile::SiteProfile;
 use crate::restore::{Control, SavedState};
-use crate::suite::Capability;
+use crate::suite::{Capability, Needs};
 
 /// The API root under a target's base URL.
 pub const API_PREFIX: &str = "/api/v1/sdk";
@@ -144,11 +144,15 @@ pub struct Target {
 }
 
 impl Target {
-    /// Starts or reaches the target, probes its capabilities, and hands a mock the run's profile.
+    /// Starts or reaches the target and probes its capabilities (once); when a suite of the run
+    /// `needs` the control API, hands a standalone mock the run's profile (saving its state to
+    /// put back). The embedded mock starts with the profile and a frozen clock, and its
+    /// capabilities are known: it gets no control request at all.
     pub async fn connect(
         spec: &TargetSpec,
         site_id: &str,
         profile: &SiteProfile,
+        needs: Needs,
         http: &HttpClient,
     ) -> Result<Target, TargetError> {
         let (label, base_url, mock) = match spec {
@@ -183,11 +187,24 @@ impl Target {
             _mock: mock,
             saved: None,
         };
-        target.capabilities = target.probe(http).await?;
+        target.capabilities = match spec {
+            TargetSpec::Mock => crate::mock::CAPABILITIES
+                .iter()
+                .copied()
+                .chain([Capability::Control])
+                .collect(),
+            // One probe whatever the suites: a mock is told from a live site by it, and a live
+            // site is sent requests politely.
+            TargetSpec::Url(_) => target.probe(http).await?,
+        };
         if target.base_url.starts_with("https://") {
             target.capabilities.insert(Capability::Https);
         }
-        if target.capabilities.contains(&Capability::Control) && !matches!(spec, TargetSpec::Mock) {
+        // A run whose suites need only the public API leaves a standalone mock as it is.
+        if needs.control
+            && target.capabilities.contains(&Capability::Control)
+            && !matches!(spec, TargetSpec::Mock)
+        {
             // A standalone mock is someone's: what the run changes is put back by `release`.
             let control = target.control(http);
             let saved = control.save(&target.site_id).await.map_err(|e| {

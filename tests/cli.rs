@@ -279,8 +279,8 @@ steps:
         "{out}"
     );
     let report = std::fs::read_to_string(reports.0.join("report.json")).expect("report.json");
-    assert!(report.contains("\"outcome\": \"interrupted\""), "{report}");
-    assert!(!report.contains("\"outcome\": \"failed\""), "{report}");
+    assert!(report.contains("\"outcome\":\"interrupted\""), "{report}");
+    assert!(!report.contains("\"outcome\":\"failed\""), "{report}");
 }
 
 #[test]
@@ -563,7 +563,7 @@ fn an_exported_site_id_is_followed_by_the_embedded_mock_which_records_baselines_
         stderr(&output)
     );
     let report = std::fs::read_to_string(dir.0.join("reports/report.json")).unwrap();
-    assert!(report.contains("\"site_id\": \"123\""), "{report}");
+    assert!(report.contains("\"site_id\":\"123\""), "{report}");
     assert!(
         dir.0
             .join("reports/baselines/embedded-mock/site-123/default")

@@ -1396,7 +1396,7 @@ fn assert_one_interrupted(case: &str, output: &Output, dir: &TempDir, needle: &s
     assert_reports(case, &reports);
     let json = std::fs::read_to_string(reports.join("report.json")).unwrap();
     assert!(
-        json.contains("\"outcome\": \"interrupted\""),
+        json.contains("\"outcome\":\"interrupted\""),
         "{case}: {json}"
     );
     assert!(json.contains(needle), "{case}: {json}");

@@ -66,15 +66,25 @@ steps:
 
 #[tokio::test]
 async fn repeat_sends_n_times_and_checks_every_answer() {
-    let report = run("name: repeat
+    // With every step's evidence kept (-v): a passing step's is otherwise dropped.
+    let mut options = RunOptions::new(
+        TargetSpec::Mock,
+        SiteProfile::default(),
+        SchemaSet::embedded().unwrap(),
+    );
+    options.full_evidence = true;
+    let text = "name: repeat
 claims: [ERR-401]
 steps:
   - name: three times
     request: { method: POST, path: /customer, headers: { X-Attempt: \"{{ repeat_index }}\" } }
     repeat: 3
     expect: { status: 401 }
-")
-    .await;
+";
+    let report = execute(options, vec![suite(text)])
+        .await
+        .unwrap_or_else(|e| panic!("{:?}", e.messages))
+        .report;
     let step = &report.suites[0].steps[0];
     assert_eq!(step.outcome, StepOutcome::Passed);
     assert_eq!(step.attempts, 3);
@@ -551,5 +561,185 @@ async fn a_standalone_mock_gets_back_its_settings_faults_and_clock_when_the_run_
     assert!(
         (after_clock.offset_seconds - before_clock.offset_seconds).abs() <= 1,
         "{before_clock:?} → {after_clock:?}"
+    );
+}
+
+/// The five-request flow of the speed comparison: it needs only the public API.
+const FLOW: &str = r#"name: flow
+claims: [LOGIN-BAD]
+steps:
+  - name: register
+    request:
+      method: POST
+      path: /auth/register
+      json: { email: "{{ fresh_email }}", password: "{{ fresh_password }}" }
+    expect: { status: 200, json: { /data/email: "{{ fresh_email }}" } }
+    capture: { token: /data/auth_token }
+  - name: retrieve
+    request: { method: GET, path: /customer, bearer: "{{ token }}" }
+    expect: { status: 200, json: { /data/email: "{{ fresh_email }}" } }
+  - name: wrong password
+    request:
+      method: POST
+      path: /auth/login
+      json: { email: "{{ fresh_email }}", password: "{{ fresh_password_wrong }}" }
+    expect: { status: 404 }
+  - name: logout
+    request: { method: POST, path: /auth/logout, bearer: "{{ token }}" }
+    expect: { status: 200 }
+  - name: dead token
+    request: { method: GET, path: /customer, bearer: "{{ token }}" }
+    expect: { status: 403 }
+"#;
+
+/// A standalone mock behind a proxy that lists every control request it forwards.
+async fn counted_mock() -> (
+    common::proxy::DeviatingTarget,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use common::proxy::{DeviatingTarget, Mutation};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    let mutation = Mutation {
+        control: Some(std::sync::Arc::new(
+            move |request: &mut common::proxy::ProxyRequest| {
+                log.lock()
+                    .unwrap()
+                    .push(format!("{} {}", request.method, request.path));
+            },
+        )),
+        ..Mutation::none()
+    };
+    let target =
+        DeviatingTarget::start(pelcro_conformance::mock::MockConfig::default(), mutation).await;
+    (target, seen)
+}
+
+#[tokio::test]
+async fn a_run_of_suites_that_need_only_the_public_api_sends_the_standalone_mock_one_probe() {
+    let (target, seen) = counted_mock().await;
+    let options = RunOptions::new(
+        TargetSpec::parse(&target.base_url).unwrap(),
+        SiteProfile::default(),
+        SchemaSet::embedded().unwrap(),
+    );
+    let outcome = execute(options, vec![suite(FLOW)])
+        .await
+        .unwrap_or_else(|e| panic!("{:?}", e.messages));
+    assert!(
+        outcome.report.passed(),
+        "{}",
+        console::render(&outcome.report, true)
+    );
+    assert_eq!(*seen.lock().unwrap(), ["GET /__control/capabilities"]);
+
+    // A suite that moves the clock still gets the profile, a frozen clock and its state back.
+    seen.lock().unwrap().clear();
+    let clocked = suite(
+        "name: clocked\nclaims: [TOKEN-TTL]\nrequires: [clock]\nsteps:\n  - name: wait\n    advance_clock: 5m\n",
+    );
+    let options = RunOptions::new(
+        TargetSpec::parse(&target.base_url).unwrap(),
+        SiteProfile::default(),
+        SchemaSet::embedded().unwrap(),
+    );
+    let outcome = execute(options, vec![suite(FLOW), clocked])
+        .await
+        .unwrap_or_else(|e| panic!("{:?}", e.messages));
+    assert!(
+        outcome.report.passed(),
+        "{}",
+        console::render(&outcome.report, true)
+    );
+    let seen = seen.lock().unwrap().clone();
+    for expected in [
+        "GET /__control/capabilities",
+        "GET /__control/sites/1",
+        "PUT /__control/sites/1",
+        "POST /__control/clock/freeze",
+        "POST /__control/clock/advance",
+    ] {
+        assert!(seen.iter().any(|s| s == expected), "{expected} in {seen:?}");
+    }
+    assert_eq!(
+        seen.iter()
+            .filter(|s| s.as_str() == "GET /__control/capabilities")
+            .count(),
+        1,
+        "one probe: {seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_embedded_mock_s_capabilities_are_known_without_a_probe() {
+    let outcome = common::run_on_mock(vec![suite(FLOW)], SiteProfile::default()).await;
+    assert!(outcome.report.passed());
+    assert_eq!(
+        outcome.report.capabilities,
+        ["clock", "faults", "lockout", "control"]
+    );
+}
+
+#[tokio::test]
+async fn only_steps_that_failed_or_have_an_advisory_keep_their_evidence_unless_asked() {
+    let text = r#"name: mixed
+claims: [LOGIN-BAD]
+steps:
+  - name: passes
+    request: { method: GET, path: /site }
+    expect: { status: 200 }
+  - name: advisory
+    request: { method: GET, path: /site }
+    expect: { status: 200 }
+    assume: { why: a silence of the documents, status: 201 }
+  - name: fails
+    request: { method: GET, path: /site }
+    expect: { status: 400 }
+"#;
+    let kept = |report: &RunReport| -> Vec<bool> {
+        report.suites[0]
+            .steps
+            .iter()
+            .map(|s| s.evidence.is_some())
+            .collect()
+    };
+    let outcome = common::run_on_mock(vec![suite(text)], SiteProfile::default()).await;
+    assert_eq!(kept(&outcome.report), [false, true, true]);
+    let json = pelcro_conformance::report::json::render(&outcome.report);
+    let back = pelcro_conformance::report::json::parse(&json).unwrap();
+    assert_eq!(kept(&back), [false, true, true], "read back as written");
+
+    let mut options = RunOptions::new(
+        TargetSpec::Mock,
+        SiteProfile::default(),
+        SchemaSet::embedded().unwrap(),
+    );
+    options.full_evidence = true;
+    let outcome = execute(options, vec![suite(text)])
+        .await
+        .unwrap_or_else(|e| panic!("{:?}", e.messages));
+    assert_eq!(
+        kept(&outcome.report),
+        [true, true, true],
+        "-v keeps every step's"
+    );
+}
+
+#[tokio::test]
+async fn the_report_of_200_passing_flows_is_under_300_kb() {
+    let suites: Vec<_> = (0..200)
+        .map(|n| suite(&FLOW.replace("name: flow", &format!("name: flow {n:03}"))))
+        .collect();
+    let outcome = common::run_on_mock(suites, SiteProfile::default()).await;
+    assert!(outcome.report.passed());
+    let json = pelcro_conformance::report::json::render(&outcome.report);
+    assert!(json.len() < 300_000, "{} bytes", json.len());
+    let schemas = SchemaSet::embedded().unwrap();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        schemas
+            .validate(pelcro_conformance::report::json::SCHEMA, &value)
+            .is_ok(),
+        "the compact report keeps its schema"
     );
 }

@@ -14,6 +14,7 @@ use crate::mock::errors::{ApiError, json_response};
 use crate::mock::faults::FaultRule;
 use crate::mock::store::IdpProfile;
 use crate::profile::SiteProfile;
+use crate::suite::Capability;
 
 type Res = Result<Response, ApiError>;
 
@@ -46,8 +47,13 @@ fn parse<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::field("body", e.to_string()))
 }
 
+/// What `GET /__control/capabilities` lists (the embedded mock's are known without asking).
+pub const CAPABILITIES: &[Capability] =
+    &[Capability::Clock, Capability::Faults, Capability::Lockout];
+
 async fn capabilities() -> Json<Value> {
-    Json(json!({"capabilities": ["clock", "faults", "lockout"]}))
+    let names: Vec<&str> = CAPABILITIES.iter().map(|c| c.name()).collect();
+    Json(json!({ "capabilities": names }))
 }
 
 fn clock_json(app: &Shared) -> Value {

@@ -40,6 +40,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use conn::ConnLimits;
+pub use control::CAPABILITIES;
 pub use hashing::HashCost;
 pub use library::{
     ClockState, FaultBuilder, FaultControl, IdpProfile, MockControlError, MockHandle, OneTimeToken,

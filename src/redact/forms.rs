@@ -5,10 +5,10 @@
 //! the `Authorization: Bearer …` line it travelled in), percent-encoded (form or path style, upper
 //! or lower hex), JSON-escaped, HTML-escaped, or, for a JWT, as its payload or signature segment.
 //! [`forms`] lists them; [`SecretMatcher`] finds or replaces every form of every secret in one
-//! linear pass (aho-corasick, leftmost-longest). The redactor ([`super::Redactor`]) replaces with
+//! linear pass (leftmost-longest, as aho-corasick does), and takes a new secret without
+//! rebuilding anything. The redactor ([`super::Redactor`]) replaces with
 //! it, the after-run scan ([`crate::leakscan`]) searches with it: one list of forms for both.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 
@@ -94,9 +94,14 @@ pub fn forms(secret: &str) -> Vec<(Form, String)> {
         Form::Raw => true,
         _ => text.len() >= MIN_FORM_LEN && text != secret,
     });
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|(_, text)| seen.insert(text.clone()));
-    out
+    // A score of forms: comparing them is cheaper than hashing them.
+    let mut kept: Vec<(Form, String)> = Vec::with_capacity(out.len());
+    for (form, text) in out {
+        if !kept.iter().any(|(_, known)| *known == text) {
+            kept.push((form, text));
+        }
+    }
+    kept
 }
 
 fn lower_hex(encoded: &str) -> String {
@@ -122,7 +127,10 @@ fn percent_encode_all(bytes: &[u8]) -> String {
         if b.is_ascii_alphanumeric() {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
     out
@@ -159,68 +167,255 @@ fn html_escape(text: &str) -> String {
     out
 }
 
-/// Every form of every secret, found or replaced in one pass.
-#[derive(Debug, Clone)]
+/// Every form of every secret, found or replaced in one pass; secrets are added one at a time
+/// at a cost that does not grow with how many are known.
+///
+/// Every pattern (form) is at least [`WINDOW`] bytes long and is filed under its last
+/// [`WINDOW`] bytes. A search slides a window over the text: a bit table answers "may a pattern
+/// end here?" for most positions, and the few that may are checked against the patterns filed
+/// under those bytes. The last bytes of a token's forms (its signature) tell tokens apart, where
+/// their first bytes (`eyJhbG…`) would not. Matches are chosen leftmost-longest, as aho-corasick
+/// would (the property test holds it to that).
+#[derive(Debug, Clone, Default)]
 pub struct SecretMatcher {
-    automaton: Option<AhoCorasick>,
-    forms: Vec<Form>,
+    patterns: Vec<Pattern>,
+    /// Last [`WINDOW`] bytes → the latest pattern filed there (then `Pattern::next`).
+    heads: std::collections::HashMap<u64, u32, WindowHasher>,
+    /// One bit per hash of a window: clear means no pattern ends with those bytes.
+    bits: Vec<u64>,
+    /// The longest pattern, in bytes.
+    longest: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Pattern {
+    text: Box<[u8]>,
+    form: Form,
+    /// The pattern filed before it under the same last bytes.
+    next: Option<u32>,
+}
+
+/// How many trailing bytes a pattern is filed under (no pattern is shorter).
+const WINDOW: usize = MIN_SECRET_LEN;
+
+/// The keys are 48-bit windows, looked up at most once per byte scanned: a multiply and a shift
+/// spread them (high bits into the low ones the table indexes by), where SipHash was a tenth of
+/// a run's CPU.
+#[derive(Debug, Clone, Copy, Default)]
+struct WindowHasher;
+
+impl std::hash::BuildHasher for WindowHasher {
+    type Hasher = WindowHash;
+    fn build_hasher(&self) -> WindowHash {
+        WindowHash(0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct WindowHash(u64);
+
+impl std::hash::Hasher for WindowHash {
+    fn finish(&self) -> u64 {
+        let h = self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^ (h >> 29)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+/// The window's bytes as a number (exact: 6 bytes fit in 48 bits).
+fn window_key(bytes: &[u8]) -> u64 {
+    let mut key = 0u64;
+    for &b in &bytes[..WINDOW] {
+        key = key << 8 | u64::from(b);
+    }
+    key
+}
+
+fn bit_of(key: u64, table_bits: u32) -> usize {
+    // Fibonacci hashing: the top bits of a multiplication spread similar windows apart.
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - table_bits)) as usize
+}
+
+/// One match: `start..end` of the text, and the pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Found {
+    start: usize,
+    end: usize,
+    pattern: u32,
 }
 
 impl SecretMatcher {
     /// A matcher for every form of every secret (secrets shorter than [`MIN_SECRET_LEN`] are left
     /// out).
     pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> SecretMatcher {
-        let mut patterns = Vec::new();
-        let mut kinds = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut matcher = SecretMatcher::default();
         for secret in secrets {
-            for (form, text) in forms(secret) {
-                if seen.insert(text.clone()) {
-                    patterns.push(text);
-                    kinds.push(form);
-                }
-            }
+            matcher.insert(secret);
         }
-        let automaton = if patterns.is_empty() {
-            None
+        matcher
+    }
+
+    /// Adds every form of `secret`; work proportional to the secret's length.
+    pub fn insert(&mut self, secret: &str) {
+        for (form, text) in forms(secret) {
+            self.insert_pattern(form, text.into_bytes());
+        }
+    }
+
+    fn insert_pattern(&mut self, form: Form, text: Vec<u8>) {
+        if text.len() < WINDOW {
+            return;
+        }
+        let key = window_key(&text[text.len() - WINDOW..]);
+        let head = self.heads.get(&key).copied();
+        let mut at = head;
+        while let Some(i) = at {
+            let known = &self.patterns[i as usize];
+            if *known.text == *text {
+                return;
+            }
+            at = known.next;
+        }
+        let id = self.patterns.len() as u32;
+        self.longest = self.longest.max(text.len());
+        self.patterns.push(Pattern {
+            text: text.into_boxed_slice(),
+            form,
+            next: head,
+        });
+        self.heads.insert(key, id);
+        // At most one pattern in eight bits set: few false "may end here"s.
+        if self.heads.len() * 8 > self.bits.len() * 64 {
+            self.grow_bits();
         } else {
-            // A contiguous NFA: linear to search like a DFA, and far cheaper to build (the
-            // redactor rebuilds as the run learns secrets; a DFA over hundreds of patterns
-            // cost milliseconds a build).
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .kind(Some(AhoCorasickKind::ContiguousNFA))
-                .build(&patterns)
-                .ok()
-        };
-        SecretMatcher {
-            automaton,
-            forms: kinds,
+            let bit = bit_of(key, self.table_bits());
+            self.bits[bit / 64] |= 1 << (bit % 64);
+        }
+    }
+
+    fn table_bits(&self) -> u32 {
+        (self.bits.len() * 64).trailing_zeros()
+    }
+
+    /// Doubles the bit table (or more) and files every window again: amortised constant work
+    /// per pattern.
+    fn grow_bits(&mut self) {
+        let wanted = (self.heads.len() * 8).next_power_of_two().max(1 << 12);
+        self.bits = vec![0; wanted / 64];
+        let table_bits = self.table_bits();
+        for &key in self.heads.keys() {
+            let bit = bit_of(key, table_bits);
+            self.bits[bit / 64] |= 1 << (bit % 64);
         }
     }
 
     /// Whether there is anything to look for.
     pub fn is_empty(&self) -> bool {
-        self.automaton.is_none()
+        self.patterns.is_empty()
+    }
+
+    /// How many forms it looks for.
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Calls `each` with every match of every pattern, in the order they end.
+    fn each_match(&self, haystack: &[u8], mut each: impl FnMut(Found)) {
+        if self.patterns.is_empty() || haystack.len() < WINDOW {
+            return;
+        }
+        let table_bits = self.table_bits();
+        let mask = (1u64 << (8 * WINDOW)) - 1;
+        let mut key = window_key(haystack);
+        for end in WINDOW..=haystack.len() {
+            if end > WINDOW {
+                key = (key << 8 | u64::from(haystack[end - 1])) & mask;
+            }
+            let bit = bit_of(key, table_bits);
+            if self.bits[bit / 64] & (1 << (bit % 64)) == 0 {
+                continue;
+            }
+            let mut at = self.heads.get(&key).copied();
+            while let Some(i) = at {
+                let pattern = &self.patterns[i as usize];
+                let len = pattern.text.len();
+                if len <= end && haystack[end - len..end] == *pattern.text {
+                    each(Found {
+                        start: end - len,
+                        end,
+                        pattern: i,
+                    });
+                }
+                at = pattern.next;
+            }
+        }
+    }
+
+    /// The matches leftmost-longest picks: the one starting first (the longest of those), then
+    /// the same again after its end.
+    fn chosen(&self, haystack: &[u8]) -> Vec<Found> {
+        let mut all = Vec::new();
+        self.each_match(haystack, |found| all.push(found));
+        all.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
+        let mut chosen: Vec<Found> = Vec::new();
+        for found in all {
+            if chosen.last().is_none_or(|last| found.start >= last.end) {
+                chosen.push(found);
+            }
+        }
+        chosen
     }
 
     /// The form of the first secret found in `haystack`, if any.
     pub fn find(&self, haystack: &[u8]) -> Option<Form> {
-        let automaton = self.automaton.as_ref()?;
-        automaton
-            .find(haystack)
-            .map(|m| self.forms[m.pattern().as_usize()])
+        let mut first: Option<Found> = None;
+        self.each_match(haystack, |found| {
+            let better = first.is_none_or(|best| {
+                (found.start, std::cmp::Reverse(found.end))
+                    < (best.start, std::cmp::Reverse(best.end))
+            });
+            if better {
+                first = Some(found);
+            }
+        });
+        first.map(|found| self.patterns[found.pattern as usize].form)
+    }
+
+    /// `text` with every form of every secret replaced by `with`; `None` when there is none in
+    /// it (nothing to copy).
+    pub fn replace_found(&self, text: &str, with: &str) -> Option<String> {
+        let chosen = self.chosen(text.as_bytes());
+        if chosen.is_empty() {
+            return None;
+        }
+        let bytes = text.as_bytes();
+        let mut out = Vec::with_capacity(text.len());
+        let mut from = 0;
+        for found in chosen {
+            out.extend_from_slice(&bytes[from..found.start]);
+            out.extend_from_slice(with.as_bytes());
+            from = found.end;
+        }
+        out.extend_from_slice(&bytes[from..]);
+        // A form may begin or end inside a multi-byte character (a JSON-escaped form next to
+        // raw UTF-8); what is left stays readable.
+        Some(match String::from_utf8(out) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        })
     }
 
     /// `text` with every form of every secret replaced by `with`.
     pub fn replace(&self, text: &str, with: &str) -> String {
-        match &self.automaton {
-            Some(automaton) if automaton.is_match(text) => {
-                let replacements = vec![with; self.forms.len()];
-                automaton.replace_all(text, &replacements)
-            }
-            _ => text.to_string(),
-        }
+        self.replace_found(text, with)
+            .unwrap_or_else(|| text.to_string())
     }
 }
 
@@ -288,5 +483,71 @@ mod tests {
             Some(Form::Raw)
         );
         assert_eq!(matcher.find(b"nothing here"), None);
+    }
+}
+
+#[cfg(test)]
+mod against_aho_corasick {
+    use super::*;
+    use aho_corasick::{AhoCorasick, MatchKind};
+    use proptest::prelude::*;
+
+    fn reference(patterns: &[String], text: &str) -> String {
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(patterns)
+            .unwrap();
+        automaton.replace_all(text, &vec!["[x]"; patterns.len()])
+    }
+
+    proptest! {
+        /// Same choice of matches as aho-corasick's leftmost-longest, over secrets that overlap,
+        /// nest and share their last bytes (a small alphabet makes that common).
+        #[test]
+        fn replaces_what_aho_corasick_leftmost_longest_replaces(
+            secrets in proptest::collection::vec("[ab=%.]{6,14}", 1..12),
+            text in "[ab=%. x]{0,200}",
+        ) {
+            let matcher = SecretMatcher::new(secrets.iter().map(String::as_str));
+            let patterns: Vec<String> = matcher
+                .patterns
+                .iter()
+                .map(|p| String::from_utf8(p.text.to_vec()).unwrap())
+                .collect();
+            prop_assert_eq!(matcher.replace(&text, "[x]"), reference(&patterns, &text));
+            let expected = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&patterns)
+                .unwrap()
+                .find(&text)
+                .map(|m| text[m.range()].to_string());
+            let found = matcher.find(text.as_bytes());
+            prop_assert_eq!(found.is_some(), expected.is_some());
+        }
+    }
+
+    #[test]
+    fn a_secret_added_later_is_found_like_one_given_at_the_start() {
+        let mut grown = SecretMatcher::default();
+        let secrets: Vec<String> = (0..5000).map(|n| format!("tok_{n:08}_x")).collect();
+        for secret in &secrets {
+            grown.insert(secret);
+        }
+        let built = SecretMatcher::new(secrets.iter().map(String::as_str));
+        assert_eq!(grown.len(), built.len());
+        for probe in [
+            "a tok_00004999_x b",
+            "tok_00000000_x",
+            "tok_00005000_x",
+            "none",
+        ] {
+            assert_eq!(
+                grown.replace(probe, "[x]"),
+                built.replace(probe, "[x]"),
+                "{probe}"
+            );
+        }
+        assert_eq!(grown.replace("a tok_00004999_x b", "[x]"), "a [x] b");
+        assert_eq!(grown.replace("tok_00005000_x", "[x]"), "tok_00005000_x");
     }
 }

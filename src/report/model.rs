@@ -195,14 +195,17 @@ impl StepOutcome {
 pub struct StepReport {
     pub name: String,
     pub outcome: StepOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// For repeated steps: the attempt (from 1) that failed, or the count that passed.
     pub attempts: u64,
     pub checks: Vec<CheckResult>,
-    /// The last exchange, redacted.
+    /// The last exchange, redacted: kept for a step that failed or has an advisory (or every
+    /// step under `-v`), the ones the reports show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
     /// What the harness did along the way (waits after a 429, …).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     pub duration_ms: u64,
     /// For a failed or errored step: `curl` commands that send it again with the steps it

@@ -42,6 +42,41 @@ pub struct SuiteSource {
 pub struct LoadedSuite {
     pub file: String,
     pub suite: Suite,
+    pub needs: Needs,
+}
+
+/// What a suite needs of the target beyond its public API: a run asks the target only for
+/// what one of its suites needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// The control API (a standalone mock: capabilities probed, the run's profile pushed, faults
+    /// cleared, the clock frozen, all put back after): the suite `requires` a capability, reads
+    /// the profile (whose values only hold on a mock that was given it), repeats a request or
+    /// expects a 429 (counted in windows a frozen clock keeps exact).
+    pub control: bool,
+    /// The test account (seeded on the embedded mock): `account: true` or any `env.` variable.
+    pub account: bool,
+}
+
+impl Needs {
+    /// Read from the suite and its text; a mention in a comment errs on the side of asking.
+    pub fn of(suite: &Suite, text: &str) -> Needs {
+        Needs {
+            control: !suite.requires.is_empty()
+                || text.contains("profile")
+                || text.contains("429")
+                || suite.steps.iter().any(|s| s.value.repeat.is_some()),
+            account: suite.account || text.contains("env."),
+        }
+    }
+
+    /// What a run of these suites needs.
+    pub fn of_run(suites: &[LoadedSuite]) -> Needs {
+        suites.iter().fold(Needs::default(), |all, s| Needs {
+            control: all.control || s.needs.control,
+            account: all.account || s.needs.account,
+        })
+    }
 }
 
 /// What the static checks compare against.
@@ -211,9 +246,11 @@ pub fn load(source: &SuiteSource, ctx: &LoadContext) -> Result<LoadedSuite, Inpu
         suite: &suite,
     }
     .check()?;
+    let needs = Needs::of(&suite, text);
     Ok(LoadedSuite {
         file: source.file.clone(),
         suite,
+        needs,
     })
 }
 

@@ -5,5 +5,5 @@ pub mod levels;
 pub mod load;
 mod model;
 
-pub use load::{LoadContext, LoadedSuite, SuiteSource};
+pub use load::{LoadContext, LoadedSuite, Needs, SuiteSource};
 pub use model::*;
