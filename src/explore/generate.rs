@@ -3,7 +3,9 @@
 //! expired and forged tokens, clock moves to either side of each window). A journey is drawn
 //! whole from the seed, before anything is sent: the model needs no answer to know the state.
 
-use super::model::{Forgery, Model, NAMES, Op, PROTECTED, Password, SITE_SCOPED};
+use super::model::{
+    Forgery, INVALID_FIELDS, LAST_NAMES, Model, NAMES, Op, PROTECTED, Password, SITE_SCOPED,
+};
 
 /// What the target allows a journey to do.
 #[derive(Debug, Clone, Copy)]
@@ -38,21 +40,24 @@ pub fn journey(rng: &mut fastrand::Rng, model: &Model, limits: Limits, length: u
         if !model.can_take(&op) {
             continue;
         }
-        match op {
-            Op::WrongPassword { acct } => *wrong.entry(acct).or_default() += 1,
-            Op::Passwordless { acct } => *pwl.entry(acct).or_default() += 1,
+        match counted(&op) {
+            (Some(acct), _) => *wrong.entry(acct).or_default() += 1,
+            (_, Some(acct)) => *pwl.entry(acct).or_default() += 1,
             _ => {}
         }
         model.step(id, &op);
         steps.push((id, op));
-        // A lockout is worth reaching: once an account has failures, keep at it for a while.
-        if let Op::WrongPassword { acct } = steps[steps.len() - 1].1
-            && rng.u8(..) < 200
-            && steps.len() < length
-            && wrong[&acct] < limits.wrong_passwords
+        // A lockout is worth reaching: now and then an account's first failure starts a burst
+        // up to the limit (past the lockout on a mock, a few on a live site).
+        if let (Some(acct), _) = counted(&steps[steps.len() - 1].1)
+            && wrong[&acct] == 1
+            && rng.u8(..100) < 40
         {
-            let again = Op::WrongPassword { acct };
-            if model.can_take(&again) {
+            while steps.len() < length && wrong[&acct] < limits.wrong_passwords {
+                let again = Op::WrongPassword { acct };
+                if !model.can_take(&again) {
+                    break;
+                }
                 *wrong.entry(acct).or_default() += 1;
                 model.step(steps.len(), &again);
                 steps.push((steps.len(), again));
@@ -60,6 +65,16 @@ pub fn journey(rng: &mut fastrand::Rng, model: &Model, limits: Limits, length: u
         }
     }
     steps
+}
+
+/// The account a step spends a wrong password on, or a passwordless request on.
+fn counted(op: &Op) -> (Option<usize>, Option<usize>) {
+    match op {
+        Op::WrongPassword { acct } | Op::WrongPasswordAs { acct, .. } => (Some(*acct), None),
+        Op::Passwordless { acct } => (None, Some(*acct)),
+        Op::InBody(inner) => counted(inner),
+        _ => (None, None),
+    }
 }
 
 fn pick<T: Copy>(rng: &mut fastrand::Rng, items: &[T]) -> Option<T> {
@@ -84,8 +99,32 @@ fn draw(
     let roll = if accounts.is_empty() && limits.register && rng.bool() {
         0
     } else {
-        rng.u32(..100)
+        rng.u32(..130)
     };
+    let op = draw_one(
+        rng, model, limits, wrong, pwl, roll, &accounts, &tokens, new_acct,
+    )?;
+    // Now and then the JS SDK's way: site_id in the body of a POST or PUT.
+    Some(if op.has_body() && rng.u8(..100) < 15 {
+        Op::InBody(Box::new(op))
+    } else {
+        op
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_one(
+    rng: &mut fastrand::Rng,
+    model: &Model,
+    limits: Limits,
+    wrong: &std::collections::BTreeMap<usize, usize>,
+    pwl: &std::collections::BTreeMap<usize, usize>,
+    roll: u32,
+    accounts: &[usize],
+    tokens: &[usize],
+    new_acct: usize,
+) -> Option<Op> {
+    let spent = |acct: usize| wrong.get(&acct).copied().unwrap_or(0) >= limits.wrong_passwords;
     Some(match roll {
         0..=11 if limits.register => Op::Register {
             acct: new_acct,
@@ -99,19 +138,19 @@ fn draw(
         },
         12..=13 if limits.register => Op::RegisterNoEmail,
         14..=16 if limits.register => Op::RegisterDuplicate {
-            acct: pick(rng, &accounts)?,
+            acct: pick(rng, accounts)?,
             upper: rng.bool(),
         },
         17..=26 => {
-            let acct = pick(rng, &accounts)?;
+            let acct = pick(rng, accounts)?;
             Op::Login {
                 acct,
                 by_username: model.accounts[acct].username && rng.bool(),
             }
         }
         27..=36 => {
-            let acct = pick(rng, &accounts)?;
-            if wrong.get(&acct).copied().unwrap_or(0) >= limits.wrong_passwords {
+            let acct = pick(rng, accounts)?;
+            if spent(acct) {
                 return None;
             }
             Op::WrongPassword { acct }
@@ -120,24 +159,24 @@ fn draw(
             by_username: rng.bool(),
         },
         39 => Op::LoginNoPassword {
-            acct: pick(rng, &accounts)?,
+            acct: pick(rng, accounts)?,
         },
         40..=44 => Op::Logout {
-            tok: pick(rng, &tokens)?,
+            tok: pick(rng, tokens)?,
         },
         45..=49 => Op::Refresh {
-            tok: pick(rng, &tokens)?,
+            tok: pick(rng, tokens)?,
         },
         50..=57 => Op::Retrieve {
-            tok: pick(rng, &tokens)?,
+            tok: pick(rng, tokens)?,
             post: rng.bool(),
         },
         58..=62 => Op::Update {
-            tok: pick(rng, &tokens)?,
+            tok: pick(rng, tokens)?,
             name: rng.usize(..NAMES.len()),
         },
         63..=66 => Op::Forged {
-            forgery: match (rng.u8(..3), pick(rng, &tokens)) {
+            forgery: match (rng.u8(..3), pick(rng, tokens)) {
                 (1, Some(t)) => Forgery::BadSignature(t),
                 (2, Some(t)) => Forgery::AlgNone(t),
                 _ => Forgery::Garbage,
@@ -148,7 +187,7 @@ fn draw(
             endpoint: rng.usize(..PROTECTED.len()),
         },
         69..=73 => {
-            let acct = pick(rng, &accounts)?;
+            let acct = pick(rng, accounts)?;
             if pwl.get(&acct).copied().unwrap_or(0) >= limits.passwordless {
                 return None;
             }
@@ -165,8 +204,37 @@ fn draw(
         82..=83 => Op::SiteIdUnknown {
             endpoint: rng.usize(..SITE_SCOPED.len()),
         },
-        84..=99 if limits.clock => Op::Advance {
+        84..=99 | 123..=129 if limits.clock => Op::Advance {
             seconds: clock_move(rng, model),
+        },
+        100..=103 if limits.register => Op::RegisterFull { acct: new_acct },
+        104..=106 if limits.register => Op::RegisterInvalid {
+            kind: rng.usize(..INVALID_FIELDS.len()),
+        },
+        107..=109 => Op::UpdateLastName {
+            tok: pick(rng, tokens)?,
+            name: rng.usize(..LAST_NAMES.len()),
+        },
+        110..=113 => Op::UpdateInvalid {
+            tok: pick(rng, tokens)?,
+            kind: rng.usize(..6),
+            other: pick(rng, accounts)?,
+        },
+        114..=117 => {
+            let acct = pick(rng, accounts)?;
+            if spent(acct) {
+                return None;
+            }
+            Op::WrongPasswordAs {
+                acct,
+                by_username: rng.bool(),
+            }
+        }
+        118..=119 => Op::LoginUpper {
+            acct: pick(rng, accounts)?,
+        },
+        120..=122 => Op::PasswordUpdateRefused {
+            tok: pick(rng, tokens)?,
         },
         _ => return None,
     })

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::generate::Journey;
-use super::model::{Forgery, Model, NAMES, Op, PROTECTED, Password, SITE_SCOPED};
+use super::model::{
+    Forgery, INVALID_FIELDS, LAST_NAMES, Model, NAMES, Op, PHONE, PROTECTED, Password, SITE_SCOPED,
+};
 use crate::report::{StepOutcome, SuiteOutcome, SuiteReport};
 use crate::runner::{RunContext, run_all};
 use crate::suite::{LoadContext, SuiteSource, load};
@@ -24,6 +26,8 @@ pub struct Written {
     pub step_claims: Vec<Vec<&'static str>>,
     /// Requests it sends (clock moves are control requests, counted too).
     pub requests: usize,
+    /// Steps before the journey's first (reading the server's clock).
+    pub offset: usize,
 }
 
 /// Writes the journey's steps, with the model's predictions, as a suite named `name`.
@@ -31,8 +35,18 @@ pub fn write(name: &str, description: &str, model: &Model, journey: &Journey) ->
     let mut model = model.clone();
     let mut steps = Vec::new();
     let mut step_claims = Vec::new();
+    if model.clock_known {
+        // The server's clock, for `iat` to the second.
+        steps.push(json!({"name": "read the server's clock",
+            "request": {"method": "GET", "path": "/clock", "control": true},
+            "expect": {"status": 200}, "capture": {"clock0": "/now"}}));
+        step_claims.push(Vec::new());
+    }
     let mut claims: Vec<&'static str> = Vec::new();
     let mut requires = Vec::new();
+    if model.clock_known {
+        requires.push("control");
+    }
     for (id, op) in journey {
         let prediction = model.step(*id, op);
         let mut step = Map::new();
@@ -61,9 +75,17 @@ pub fn write(name: &str, description: &str, model: &Model, journey: &Journey) ->
                     Value::Object(prediction.json.iter().cloned().collect()),
                 );
             }
+            if let Some(jwt) = &prediction.jwt {
+                expect.insert("jwt".into(), jwt.clone());
+            }
             step.insert("expect".into(), Value::Object(expect));
-            if let Some((var, pointer)) = &prediction.capture {
-                step.insert("capture".into(), json!({ var: pointer }));
+            if !prediction.capture.is_empty() {
+                let capture: Map<String, Value> = prediction
+                    .capture
+                    .iter()
+                    .map(|(var, pointer)| (var.clone(), json!(pointer)))
+                    .collect();
+                step.insert("capture".into(), Value::Object(capture));
             }
         }
         if prediction.claims.contains(&"LOCKOUT") && !requires.contains(&"lockout") {
@@ -94,6 +116,7 @@ pub fn write(name: &str, description: &str, model: &Model, journey: &Journey) ->
         suite: Value::Object(suite),
         step_claims,
         requests,
+        offset: usize::from(model.clock_known),
     }
 }
 
@@ -166,6 +189,33 @@ fn step_name(id: usize, op: &Op, claims: &[&str]) -> String {
             format!("{m} {p} with an unknown site_id")
         }
         Op::Advance { seconds } => format!("the clock moves {seconds} s"),
+        Op::RegisterFull { .. } => "register with every optional field at its bound".into(),
+        Op::RegisterInvalid { kind } => {
+            let (field, why) = INVALID_FIELDS[kind % INVALID_FIELDS.len()];
+            format!("register with a {field} of {why}")
+        }
+        Op::UpdateLastName { tok, .. } => format!("PUT /customer last_name only with tok{tok}"),
+        Op::UpdateInvalid { tok, kind, .. } => match kind {
+            4 => format!("PUT /customer another customer's username with tok{tok}"),
+            5 => format!("PUT /customer another customer's email with tok{tok}"),
+            k => {
+                let (field, why) = INVALID_FIELDS[k % INVALID_FIELDS.len()];
+                format!("PUT /customer a {field} of {why} with tok{tok}")
+            }
+        },
+        Op::WrongPasswordAs { by_username, .. } => format!(
+            "a wrong password by {}",
+            if *by_username {
+                "username"
+            } else {
+                "the email in upper case"
+            }
+        ),
+        Op::LoginUpper { .. } => "log in by the email in upper case".into(),
+        Op::PasswordUpdateRefused { tok } => format!("POST /password/update with refused tok{tok}"),
+        Op::InBody(inner) => {
+            return step_name(id, inner, claims).replacen(' ', " (site_id in the body) ", 1);
+        }
     };
     if claims.is_empty() {
         format!("#{id} {what}")
@@ -275,11 +325,11 @@ fn request(id: usize, op: &Op, model: &Model) -> Value {
                     json!(format!("{{{{ {} | jwt_alg_none }}}}", Model::token_var(*t)))
                 }
             };
-            bearer(method, path, token)
+            with_body(bearer(method, path, token), path, id)
         }
         Op::NoToken { endpoint } => {
             let (method, path) = PROTECTED[*endpoint];
-            json!({"method": method, "path": path})
+            with_body(json!({"method": method, "path": path}), path, id)
         }
         Op::Passwordless { acct } => {
             post("/auth/passwordless/request", json!({"email": email(*acct)}))
@@ -316,14 +366,96 @@ fn request(id: usize, op: &Op, model: &Model) -> Value {
             request
         }
         Op::Advance { .. } => Value::Null,
+        Op::RegisterFull { acct } => post(
+            "/auth/register",
+            json!({"email": email(*acct), "password": var(&format!("fresh_password_x{acct}")),
+                "last_name": LAST_NAMES[0], "phone": PHONE, "language": "en",
+                "metadata": {"tier": {"level": 2}},
+                "display_name": var(&format!("fresh_username_d{acct}_len_100"))}),
+        ),
+        Op::RegisterInvalid { kind } => {
+            let mut body = json!({"email": var(&format!("fresh_email_r{id}")),
+                "password": var(&format!("fresh_password_r{id}"))});
+            let (field, value) = invalid_value(*kind, id);
+            body[field] = value;
+            post("/auth/register", body)
+        }
+        Op::UpdateLastName { tok, name } => json!({"method": "PUT", "path": "/customer",
+            "bearer": var(&Model::token_var(*tok)), "json": {"last_name": LAST_NAMES[*name]}}),
+        Op::UpdateInvalid { tok, kind, other } => {
+            let (field, value) = match kind {
+                4 => ("username", var(&Model::username_var(*other))),
+                5 => ("email", email(*other)),
+                k => invalid_value(*k, id),
+            };
+            let mut body = json!({});
+            body[field] = value;
+            json!({"method": "PUT", "path": "/customer", "bearer": var(&Model::token_var(*tok)), "json": body})
+        }
+        Op::WrongPasswordAs { acct, by_username } => {
+            let who = if *by_username {
+                json!({"username": var(&Model::username_var(*acct)), "password": var("fresh_password_wrong")})
+            } else {
+                json!({"email": format!("{{{{ {} | upper }}}}", Model::email_var(*acct)), "password": var("fresh_password_wrong")})
+            };
+            post("/auth/login", who)
+        }
+        Op::LoginUpper { acct } => post(
+            "/auth/login",
+            json!({"email": format!("{{{{ {} | upper }}}}", Model::email_var(*acct)), "password": password(*acct)}),
+        ),
+        Op::PasswordUpdateRefused { tok } => json!({"method": "POST", "path": "/password/update",
+            "bearer": var(&Model::token_var(*tok)), "json": password_update_body(id)}),
+        Op::InBody(inner) => {
+            let mut request = request(id, inner, model);
+            request["site_id"] = json!("body");
+            if request.get("json").is_none() {
+                request["json"] = json!({});
+            }
+            request
+        }
     }
+}
+
+/// The body PUT /customer and password update need, so that only the token is wrong.
+fn with_body(mut request: Value, path: &str, id: usize) -> Value {
+    match path {
+        "/customer" if request["method"] == "PUT" => {
+            request["json"] = json!({"first_name": "Nope"})
+        }
+        "/password/update" => request["json"] = password_update_body(id),
+        _ => {}
+    }
+    request
+}
+
+/// An invalid value of `INVALID_FIELDS[kind]`.
+fn invalid_value(kind: usize, id: usize) -> (&'static str, Value) {
+    match kind % INVALID_FIELDS.len() {
+        0 => ("username", var(&format!("fresh_username_v{id}_len_101"))),
+        1 => (
+            "display_name",
+            var(&format!("fresh_username_w{id}_len_101")),
+        ),
+        2 => ("language", json!("deu")),
+        _ => (
+            "username",
+            json!(format!("{{{{ fresh_username_s{id} }}}} x")),
+        ),
+    }
+}
+
+fn password_update_body(id: usize) -> Value {
+    json!({"old_password": var("fresh_password_wrong"),
+        "new_password": var(&format!("fresh_password_n{id}")),
+        "confirm_new_password": var(&format!("fresh_password_n{id}"))})
 }
 
 /// The result of running one journey.
 #[derive(Debug, Clone)]
 pub struct Ran {
     pub report: SuiteReport,
-    /// The first failed step and its claims.
+    /// The first failed step (its index in the journey) and the claims it breaks.
     pub failed: Option<(usize, Vec<&'static str>)>,
 }
 
@@ -356,9 +488,36 @@ pub async fn run(
             .steps
             .iter()
             .position(|s| s.outcome == StepOutcome::Failed)
-            .map(|i| (i, written.step_claims.get(i).cloned().unwrap_or_default()))
+            // A failure before the journey (reading the clock) is not the target's deviation.
+            .filter(|&i| i >= written.offset)
+            .map(|i| {
+                let claims = written.step_claims.get(i).cloned().unwrap_or_default();
+                (i - written.offset, blame(&report.steps[i], claims))
+            })
     } else {
         None
     };
     Ok(Ran { report, failed })
+}
+
+/// The claims a failed step breaks: a failed JWT check breaks the token claims, any other check
+/// the step's own.
+fn blame(step: &crate::report::StepReport, claims: Vec<&'static str>) -> Vec<&'static str> {
+    let gate = crate::checks::Gate::default();
+    let Some(failed) = step.checks.iter().find(|c| c.fails(gate)) else {
+        return claims;
+    };
+    let (jwt, other): (Vec<&'static str>, Vec<&'static str>) = claims
+        .iter()
+        .partition(|c| matches!(**c, "TOKEN-JWT" | "TOKEN-TTL"));
+    let chosen = if failed.kind == crate::checks::CheckKind::Jwt {
+        if failed.subject.contains("ttl") || failed.subject.contains("exp") {
+            jwt.into_iter().rev().collect()
+        } else {
+            jwt
+        }
+    } else {
+        other
+    };
+    if chosen.is_empty() { claims } else { chosen }
 }

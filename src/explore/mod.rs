@@ -122,7 +122,8 @@ pub async fn explore(options: ExploreOptions) -> Result<ExploreOutcome, AppError
     ctx.env = Arc::new(run.env);
     ctx.gate = run.gate;
     let ctx = Arc::new(ctx);
-    let model = Model::new(run.profile.clone());
+    let mut model = Model::new(run.profile.clone());
+    model.clock_known = ctx.target.has(Capability::Control);
     let mut rng = fastrand::Rng::with_seed(options.seed);
     let mut findings: Vec<Finding> = Vec::new();
     let mut used = 0;
@@ -130,9 +131,11 @@ pub async fn explore(options: ExploreOptions) -> Result<ExploreOutcome, AppError
     let mut stopped = None;
     let mut notes = Vec::new();
     let time_left = |now: Instant| options.time.saturating_sub(now - started);
-    while used < options.budget {
+    // Reading the server's clock opens every journey on a mock.
+    let overhead = usize::from(model.clock_known);
+    while used + overhead < options.budget {
         // A journey must fit in the time left at the rate cap: the time budget always holds.
-        let mut length = JOURNEY_LENGTH.min(options.budget - used);
+        let mut length = JOURNEY_LENGTH.min(options.budget - used - overhead);
         if let Some(rps) = rate {
             let fits = (time_left(Instant::now()).as_secs_f64() * rps * 0.8) as usize;
             length = length.min(fits);
@@ -173,26 +176,29 @@ pub async fn explore(options: ExploreOptions) -> Result<ExploreOutcome, AppError
             continue;
         }
         let cut: Journey = drawn[..=step].to_vec();
-        let shrink_budget = options.budget.saturating_sub(used);
+        // What is left, less the confirming replay of the shrunk journey (at most the cut's length).
+        let shrink_budget = options.budget.saturating_sub(used + cut.len() + overhead);
         let ctx_ref = &ctx;
         let model_ref = &model;
-        let (best, spent) =
-            shrink::shrink(&model, cut.clone(), shrink_budget, |candidate| async move {
+        let (best, spent) = shrink::shrink(
+            &model,
+            cut.clone(),
+            shrink_budget,
+            overhead,
+            |candidate| async move {
                 let written = journey::write("explore shrink", "shrinking", model_ref, &candidate);
                 let ran = journey::run(ctx_ref, live, &written, "explore/shrink.yaml")
                     .await
                     .ok()?;
                 let (at, claims) = ran.failed?;
                 claims.contains(&primary).then(|| candidate[..=at].to_vec())
-            })
-            .await;
+            },
+        )
+        .await;
         used += spent;
         let number = findings.len() + 1;
-        let breaks: Vec<&'static str> = journey::write("", "", &model, &best)
-            .step_claims
-            .last()
-            .cloned()
-            .unwrap_or(claims);
+        // The claims the first failure broke (shrinking kept the primary one failing).
+        let breaks = claims.clone();
         let final_written = journey::write("", "", &model, &best);
         let suite =
             suite_writer::finding_suite(final_written.suite.clone(), options.seed, number, &breaks);

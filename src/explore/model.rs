@@ -21,6 +21,20 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("POST", "/customer"),
     ("POST", "/customer/refresh"),
     ("POST", "/auth/logout"),
+    ("PUT", "/customer"),
+    ("POST", "/password/update"),
+];
+
+/// Fields a register or an update sets beyond the required ones, at their documented bounds.
+pub const LAST_NAMES: &[&str] = &["Doe-Ünal", "O'Neil", "李"];
+pub const PHONE: &str = "+1 555 0100";
+
+/// Invalid values of REG-FIELDS: (field, why).
+pub const INVALID_FIELDS: &[(&str, &str)] = &[
+    ("username", "101 characters"),
+    ("display_name", "101 characters"),
+    ("language", "three letters"),
+    ("username", "a space"),
 ];
 
 /// Endpoints a `site_id` is left out of, or made unknown on.
@@ -120,6 +134,62 @@ pub enum Op {
     Advance {
         seconds: u64,
     },
+    /// Register with every optional field at a bound (display name of 100, phone with spaces,
+    /// nested metadata, a two-letter language, a unicode last name).
+    RegisterFull {
+        acct: usize,
+    },
+    /// Register with one invalid optional field (`INVALID_FIELDS`).
+    RegisterInvalid {
+        kind: usize,
+    },
+    /// PUT /customer setting the last name only (a partial update).
+    UpdateLastName {
+        tok: usize,
+        name: usize,
+    },
+    /// PUT /customer with an invalid field (`INVALID_FIELDS`), or (kind 4) another customer's
+    /// username, or (kind 5) another customer's email.
+    UpdateInvalid {
+        tok: usize,
+        kind: usize,
+        other: usize,
+    },
+    /// A wrong password by username, or by the email in upper case.
+    WrongPasswordAs {
+        acct: usize,
+        by_username: bool,
+    },
+    /// Log in with the email in upper case.
+    LoginUpper {
+        acct: usize,
+    },
+    /// POST /password/update with a token that is refused (logged out or expired).
+    PasswordUpdateRefused {
+        tok: usize,
+    },
+    /// The same operation with `site_id` in the JSON body instead of the query (the JS SDK's way).
+    InBody(Box<Op>),
+}
+
+impl Op {
+    /// Whether it is a POST or PUT whose `site_id` can travel in the body.
+    pub fn has_body(&self) -> bool {
+        matches!(
+            self,
+            Op::Register { .. }
+                | Op::RegisterFull { .. }
+                | Op::Login { .. }
+                | Op::WrongPassword { .. }
+                | Op::Logout { .. }
+                | Op::Refresh { .. }
+                | Op::Retrieve { post: true, .. }
+                | Op::Update { .. }
+                | Op::UpdateLastName { .. }
+                | Op::Passwordless { .. }
+                | Op::RegisterDuplicate { .. }
+        )
+    }
 }
 
 /// What the documents allow for one step.
@@ -132,8 +202,10 @@ pub struct Prediction {
     pub schema: Option<&'static str>,
     /// JSON Pointer → matcher, every one documented.
     pub json: Vec<(String, Value)>,
-    /// Variable → pointer: a token the step hands out.
-    pub capture: Option<(String, String)>,
+    /// Variable → pointer: a token (and customer id) the step hands out.
+    pub capture: Vec<(String, String)>,
+    /// Checks of the JWT the step hands out (`jwt:` of the suite format).
+    pub jwt: Option<Value>,
 }
 
 impl Prediction {
@@ -143,7 +215,8 @@ impl Prediction {
             statuses: statuses.to_vec(),
             schema: None,
             json: Vec::new(),
-            capture: None,
+            capture: Vec::new(),
+            jwt: None,
         }
     }
 
@@ -169,6 +242,9 @@ pub struct Account {
     /// Locked at this time (the attempt after N failures), with the last attempt since.
     pub locked: Option<(u64, u64)>,
     pub first_name: Option<usize>,
+    pub last_name: Option<usize>,
+    /// Registered with every optional field (`RegisterFull`).
+    pub full: bool,
     /// Times of passwordless requests; `pwl_throttled` once one was refused.
     pub pwl: Vec<u64>,
     pub pwl_throttled: Option<u64>,
@@ -209,6 +285,9 @@ enum TokenNow {
 #[derive(Debug, Clone)]
 pub struct Model {
     pub profile: SiteProfile,
+    /// The journey read the server's clock into `clock0` first (a mock): `iat` is then checked
+    /// to the second.
+    pub clock_known: bool,
     pub now: u64,
     pub accounts: Vec<Account>,
     pub tokens: Vec<Token>,
@@ -218,6 +297,7 @@ impl Model {
     pub fn new(profile: SiteProfile) -> Model {
         Model {
             profile,
+            clock_known: false,
             now: 0,
             accounts: Vec::new(),
             tokens: Vec::new(),
@@ -246,7 +326,9 @@ impl Model {
     }
 
     fn token_now(&self, tok: usize) -> TokenNow {
-        let t = &self.tokens[tok];
+        let Some(t) = self.tokens.get(tok) else {
+            return TokenNow::Unsure;
+        };
         if t.ended {
             // *assumed* in claims.md: refused, by either refusal.
             return TokenNow::Refused(sorted(vec![401, 403]), "SINGLE-USER");
@@ -339,11 +421,66 @@ impl Model {
                 failures: Vec::new(),
                 locked: None,
                 first_name: None,
+                last_name: None,
+                full: false,
                 pwl: Vec::new(),
                 pwl_throttled: None,
                 retired: false,
             });
         }
+    }
+
+    pub fn id_var(acct: usize) -> String {
+        format!("id{acct}")
+    }
+
+    /// The documented facts of a token minted now by `path` for `owner` (TOKEN-JWT, TOKEN-TTL).
+    fn jwt_facts(&self, owner: usize, path: &str) -> Value {
+        // Register's own answer carries the id first, so its token's `sub` is checked by form.
+        let sub = if path == "/auth/register" {
+            json!({"type": "string", "matches": "^[0-9]+$"})
+        } else {
+            json!({"type": "string", "equals": format!("{{{{ {} | text }}}}", Model::id_var(owner))})
+        };
+        let mut claims = json!({
+            "sub": sub,
+            "iss": {"type": "string", "matches": format!("^https?://.+{}", regex::escape(path))},
+            "jti": {"type": "string", "not_empty": true},
+            "prv": {"present": true},
+            "iat": {"type": "integer"},
+            "exp": {"type": "integer"},
+            "nbf": {"type": "integer"},
+        });
+        if let Some(last) = self.tokens.last() {
+            claims["jti"]["not_equals"] =
+                json!(format!("{{{{ {} | jwt.jti }}}}", Model::token_var(last.id)));
+        }
+        if self.clock_known {
+            let now = format!("{{{{ clock0 + {} }}}}", self.now);
+            claims["iat"] = json!(now);
+            claims["nbf"]["max"] = json!(now);
+        }
+        json!({
+            "ttl_days": self.profile.auth_token_ttl_days,
+            "header": {"alg": "HS256"},
+            "claims": claims,
+        })
+    }
+
+    /// A step that hands out a token: its captures, its JWT facts, their claims.
+    fn minting(
+        &mut self,
+        mut p: Prediction,
+        id: usize,
+        owner: usize,
+        login: bool,
+        path: &str,
+    ) -> Prediction {
+        p.jwt = Some(self.jwt_facts(owner, path));
+        p.claims.extend(["TOKEN-JWT", "TOKEN-TTL"]);
+        let (var, pointer) = self.mint(id, owner, login);
+        p.capture.push((var, pointer));
+        p
     }
 
     fn mint(&mut self, id: usize, owner: usize, login: bool) -> (String, String) {
@@ -377,6 +514,31 @@ impl Model {
                 .is_some_and(|i| self.usable_tokens().contains(&i))
         };
         match *op {
+            Op::InBody(ref inner) => inner.has_body() && self.can_take(inner),
+            Op::RegisterFull { acct } => self
+                .accounts
+                .get(acct)
+                .is_none_or(|a| a.registered == Known::No && !a.retired),
+            Op::WrongPasswordAs { acct, by_username } => {
+                acct_ok(acct) && (!by_username || self.accounts[acct].username)
+            }
+            Op::LoginUpper { acct } => acct_ok(acct),
+            Op::UpdateLastName { tok, .. } => tok_ok(tok),
+            Op::UpdateInvalid { tok, kind, other } => {
+                tok_ok(tok)
+                    && (kind < 4 || {
+                        let owner = self.token_index(tok).map(|i| self.tokens[i].owner);
+                        acct_ok(other)
+                            && owner != Some(other)
+                            && (kind == 5 || self.accounts[other].username)
+                    })
+            }
+            Op::PasswordUpdateRefused { tok } => {
+                tok_ok(tok)
+                    && self
+                        .token_index(tok)
+                        .is_some_and(|i| matches!(self.token_now(i), TokenNow::Refused(..)))
+            }
             Op::Register { acct, .. } => self
                 .accounts
                 .get(acct)
@@ -446,9 +608,78 @@ impl Model {
                         json!(format!("{{{{ {} }}}}", Model::username_var(acct))),
                     );
                 }
-                p.capture = Some(self.mint(id, acct, false));
+                p.capture.push((Model::id_var(acct), "/data/id".into()));
+                self.minting(p, id, acct, false, "/auth/register")
+            }
+            Op::RegisterFull { acct } => {
+                self.ensure_account(acct);
+                let a = &mut self.accounts[acct];
+                a.registered = Known::Yes;
+                a.full = true;
+                a.last_name = Some(0);
+                let mut p = Prediction::new(&["REG-OK", "REG-FIELDS"], &[200])
+                    .schema("customer-token-envelope")
+                    .json(
+                        "/data/email",
+                        json!(format!("{{{{ {} }}}}", Model::email_var(acct))),
+                    );
+                p.json.extend(self.full_fields(acct));
+                p.capture.push((Model::id_var(acct), "/data/id".into()));
+                self.minting(p, id, acct, false, "/auth/register")
+            }
+            Op::RegisterInvalid { kind } => {
+                let field = INVALID_FIELDS[kind % INVALID_FIELDS.len()].0;
+                Prediction::new(&["REG-FIELDS"], &[400])
+                    .schema("error-validation")
+                    .json(&format!("/errors/{field}"), json!({"not_empty": true}))
+            }
+            Op::WrongPasswordAs { acct, .. } => self.step(id, &Op::WrongPassword { acct }),
+            Op::LoginUpper { acct } => self.step(
+                id,
+                &Op::Login {
+                    acct,
+                    by_username: false,
+                },
+            ),
+            Op::InBody(ref inner) => {
+                let mut p = self.step(id, inner);
+                if !p.claims.is_empty() {
+                    p.claims.push("GEN-BASE");
+                }
                 p
             }
+            Op::PasswordUpdateRefused { tok } => {
+                let now = self.token_now(tok);
+                let mut p = self.refused(tok, now);
+                p.claims.push("PASSWORD-FLOWS");
+                p
+            }
+            Op::UpdateLastName { tok, name } => match self.token_now(tok) {
+                TokenNow::Works => {
+                    let owner = self.tokens[tok].owner;
+                    self.accounts[owner].last_name = Some(name);
+                    let mut p = Prediction::new(&["CUST-UPDATE"], &[200])
+                        .schema("customer-token-envelope")
+                        .json("/data/last_name", json!(LAST_NAMES[name]));
+                    p.json.extend(self.kept_fields(owner, false));
+                    self.minting_update(p, owner)
+                }
+                other => self.refused(tok, other),
+            },
+            Op::UpdateInvalid { tok, kind, other } => match self.token_now(tok) {
+                TokenNow::Works => {
+                    let (field, claim) = match kind {
+                        4 => ("username", "REG-FIELDS"),
+                        5 => ("email", "REG-EMAIL-UNIQUE"),
+                        k => (INVALID_FIELDS[k % INVALID_FIELDS.len()].0, "REG-FIELDS"),
+                    };
+                    let _ = other;
+                    Prediction::new(&[claim, "CUST-UPDATE"], &[400])
+                        .schema("error-validation")
+                        .json(&format!("/errors/{field}"), json!({"not_empty": true}))
+                }
+                other => self.refused(tok, other),
+            },
             Op::RegisterNoEmail => Prediction::new(&["REG-EMAIL-REQ"], &[400])
                 .schema("error-validation")
                 .json("/errors/email", json!({"not_empty": true})),
@@ -492,8 +723,7 @@ impl Model {
                         if let Some(name) = self.accounts[acct].first_name {
                             p = p.json("/data/first_name", json!(NAMES[name]));
                         }
-                        p.capture = Some(self.mint(id, acct, true));
-                        p
+                        self.minting(p, id, acct, true, "/auth/login")
                     }
                 }
             }
@@ -549,14 +779,13 @@ impl Model {
                     let owner = self.tokens[tok].owner;
                     // Whether the presented token is retired is not documented.
                     self.tokens[tok].retired = true;
-                    let mut p = Prediction::new(&["TOKEN-REFRESH"], &[200])
+                    let p = Prediction::new(&["TOKEN-REFRESH"], &[200])
                         .schema("customer-token-envelope")
                         .json(
                             "/data/email",
                             json!(format!("{{{{ {} }}}}", Model::email_var(owner))),
                         );
-                    p.capture = Some(self.mint(id, owner, false));
-                    p
+                    self.minting(p, id, owner, false, "/customer/refresh")
                 }
                 other => {
                     let mut p = self.refused(tok, other);
@@ -575,10 +804,11 @@ impl Model {
                             "/data/email",
                             json!(format!("{{{{ {} }}}}", Model::email_var(owner))),
                         );
-                    if let Some(name) = self.accounts[owner].first_name {
+                    let kept = self.kept_fields(owner, true);
+                    if !kept.is_empty() {
                         p.claims.push("CUST-UPDATE");
-                        p = p.json("/data/first_name", json!(NAMES[name]));
                     }
+                    p.json.extend(kept);
                     p
                 }
                 other => self.refused(tok, other),
@@ -587,13 +817,14 @@ impl Model {
                 TokenNow::Works => {
                     let owner = self.tokens[tok].owner;
                     self.accounts[owner].first_name = Some(name);
-                    Prediction::new(&["CUST-UPDATE"], &[200])
+                    let mut p = Prediction::new(&["CUST-UPDATE"], &[200])
                         .schema("customer-token-envelope")
-                        .json("/data/first_name", json!(NAMES[name]))
                         .json(
                             "/data/email",
                             json!(format!("{{{{ {} }}}}", Model::email_var(owner))),
-                        )
+                        );
+                    p.json.extend(self.kept_fields(owner, true));
+                    self.minting_update(p, owner)
                 }
                 other => self.refused(tok, other),
             },
@@ -680,8 +911,64 @@ impl Model {
                 tok: index(tok),
                 name,
             },
+            Op::UpdateLastName { tok, name } => Op::UpdateLastName {
+                tok: index(tok),
+                name,
+            },
+            Op::UpdateInvalid { tok, kind, other } => Op::UpdateInvalid {
+                tok: index(tok),
+                kind,
+                other,
+            },
+            Op::PasswordUpdateRefused { tok } => Op::PasswordUpdateRefused { tok: index(tok) },
             other => other,
         }
+    }
+
+    /// The JWT facts of the token a PUT hands back (PUB: "with a fresh token"); not captured.
+    fn minting_update(&self, mut p: Prediction, owner: usize) -> Prediction {
+        let mut facts = self.jwt_facts(owner, "/customer");
+        // The PUT's token is not kept, so later tokens are not compared with it.
+        if let Some(claims) = facts.get_mut("claims").and_then(Value::as_object_mut) {
+            claims.insert("jti".into(), json!({"type": "string", "not_empty": true}));
+            // claims.md gives the issuing URL; which URL a PUT's token names is not said.
+            claims.remove("iss");
+        }
+        p.jwt = Some(facts);
+        p.claims.extend(["TOKEN-JWT", "TOKEN-TTL"]);
+        p
+    }
+
+    /// The optional fields of a full registration, as echoed.
+    fn full_fields(&self, acct: usize) -> Vec<(String, Value)> {
+        vec![
+            ("/data/phone".into(), json!(PHONE)),
+            ("/data/language".into(), json!("en")),
+            (
+                "/data/metadata".into(),
+                json!({"equals": {"tier": {"level": 2}}}),
+            ),
+            (
+                "/data/display_name".into(),
+                json!(format!("{{{{ fresh_username_d{acct}_len_100 }}}}")),
+            ),
+        ]
+    }
+
+    /// What must still be stored: the names last set, and a full registration's fields.
+    fn kept_fields(&self, acct: usize, with_first: bool) -> Vec<(String, Value)> {
+        let a = &self.accounts[acct];
+        let mut kept = Vec::new();
+        if with_first && let Some(name) = a.first_name {
+            kept.push(("/data/first_name".to_string(), json!(NAMES[name])));
+        }
+        if let Some(name) = a.last_name {
+            kept.push(("/data/last_name".to_string(), json!(LAST_NAMES[name])));
+        }
+        if a.full {
+            kept.extend(self.full_fields(acct));
+        }
+        kept
     }
 
     fn note_locked_attempt(&mut self, acct: usize) {
@@ -711,7 +998,9 @@ impl Model {
                 p
             }
             TokenNow::Unsure => {
-                self.tokens[tok].retired = true;
+                if let Some(t) = self.tokens.get_mut(tok) {
+                    t.retired = true;
+                }
                 Prediction::new(
                     &["TOKEN-TTL"],
                     &sorted(vec![200, self.profile.invalid_token_status]),
@@ -843,7 +1132,7 @@ mod tests {
         let mut model = Model::new(SiteProfile::default());
         registered(&mut model);
         let p = model.step(1, &Op::Refresh { tok: 0 });
-        assert_eq!(p.capture.unwrap().0, "tok1");
+        assert_eq!(p.capture[0].0, "tok1");
         assert_eq!(model.usable_tokens(), [1]);
         assert_eq!(model.step(9, &Op::Logout { tok: 1 }).statuses, [200]);
         let p = model.step(

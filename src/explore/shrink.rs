@@ -18,11 +18,13 @@ pub fn well_formed(model: &Model, journey: &Journey) -> bool {
 }
 
 /// Shrinks `journey` while `still_fails(candidate)` answers `Some(shorter)` (the candidate cut
-/// after the step that failed), spending at most `budget` requests (one per step tried).
+/// after the step that failed), spending at most `budget` requests (one per step tried, and
+/// `overhead` more per run).
 pub async fn shrink<F, Fut>(
     model: &Model,
     journey: Journey,
     budget: usize,
+    overhead: usize,
     mut still_fails: F,
 ) -> (Journey, usize)
 where
@@ -50,10 +52,11 @@ where
                 start += chunk;
                 continue;
             }
-            if spent + candidate.len() > budget {
+            let cost = candidate.len() + overhead;
+            if spent + cost > budget {
                 return (best, spent);
             }
-            spent += candidate.len();
+            spent += cost;
             match still_fails(candidate).await {
                 Some(shorter) => {
                     best = shorter;
@@ -98,7 +101,7 @@ mod tests {
         ops.push(Op::Logout { tok: 2 });
         // "The target" fails whenever a logout follows a retrieve of the same token.
         let journey = numbered(ops);
-        let (best, spent) = shrink(&model, journey, 1000, |candidate: Journey| async move {
+        let (best, spent) = shrink(&model, journey, 1000, 0, |candidate: Journey| async move {
             let retrieve = candidate
                 .iter()
                 .position(|(_, op)| matches!(op, Op::Retrieve { .. }))?;
@@ -119,7 +122,8 @@ mod tests {
     async fn the_budget_stops_shrinking() {
         let model = Model::new(SiteProfile::default());
         let journey = numbered(vec![Op::Site; 20]);
-        let (best, spent) = shrink(&model, journey, 15, |c: Journey| async move { Some(c) }).await;
+        let (best, spent) =
+            shrink(&model, journey, 15, 0, |c: Journey| async move { Some(c) }).await;
         assert!(spent <= 15);
         assert!(best.len() < 20);
     }
