@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::checks::Gate;
 use crate::cli::{
-    CheckArgs, ClaimsArgs, ClaimsFormat, CompletionsArgs, DiffArgs, DiscoverArgs, ManArgs,
-    MockArgs, OpenapiArgs, ProxyArgs, RunArgs, SchemaArgs,
+    CheckArgs, ClaimsArgs, ClaimsFormat, CompletionsArgs, DiffArgs, DiscoverArgs, HistoryArgs,
+    ManArgs, MockArgs, OpenapiArgs, ProxyArgs, RunArgs, SchemaArgs,
 };
 use crate::credentials::Environment;
 use crate::http::{HttpClient, Timeouts};
@@ -303,6 +303,12 @@ pub(crate) async fn run_site(
     }
     report::console::eprint(&format!("reports: {}\n", report_dir.display()));
     let mut files = written;
+    if let Some(path) = &args.summary {
+        let summary = report::summary::render(&outcome.report, report_dir);
+        report::summary::append(path, &matcher.replace(&summary, REDACTED))
+            .map_err(AppError::environment)?;
+        files.push(path.clone());
+    }
     files.extend(
         outcome
             .snapshot_files
@@ -378,6 +384,7 @@ fn unreachable(
             )),
             steps: Vec::new(),
             duration_ms: 0,
+            started_at: None,
         })
         .collect();
     let report = RunReport {
@@ -396,6 +403,7 @@ fn unreachable(
         fail_on_snapshot_change: options.gate.fail_on_snapshot_change,
         advisories: Vec::new(),
         snapshot_changes: Vec::new(),
+        configuration_drift: Vec::new(),
         suites,
     };
     RunOutcome {
@@ -469,6 +477,18 @@ pub fn claims(args: ClaimsArgs) -> Result<Exit, AppError> {
         ClaimsFormat::Text => suite::census::render_text(&rows),
         ClaimsFormat::Json => suite::census::render_json(&rows),
     });
+    Ok(Exit::Passed)
+}
+
+/// `pelcro-conformance history DIR…`: exit 2 when a report cannot be read, 3 when the pages
+/// cannot be written.
+pub fn history(args: HistoryArgs) -> Result<Exit, AppError> {
+    let nights = report::history::read_nights(&args.reports).map_err(AppError::usage)?;
+    let history = report::history::build(nights);
+    let written = report::history::write(&history, &args.out).map_err(AppError::environment)?;
+    for path in written {
+        report::console::eprint(&format!("wrote {}\n", path.display()));
+    }
     Ok(Exit::Passed)
 }
 
@@ -642,12 +662,16 @@ pub async fn execute(
         progress.finish();
     }
     let mut suites_report = suites_report;
+    let mut drift = Vec::new();
     if matches!(options.target, TargetSpec::Url(_))
         && !ctx.target.has(Capability::Control)
         && ctx.stopped().is_none()
         && !ctx.was_interrupted()
     {
-        notes.extend(configuration_drift(&ctx).await);
+        match configuration_drift(&ctx).await {
+            Ok(found) => drift = found,
+            Err(note) => notes.push(note),
+        }
     }
     let stopped = ctx.stopped();
     if let Some(note) = &stopped {
@@ -686,6 +710,7 @@ pub async fn execute(
         fail_on_snapshot_change: options.gate.fail_on_snapshot_change,
         advisories: Vec::new(),
         snapshot_changes: Vec::new(),
+        configuration_drift: drift,
         suites: suites_report,
     };
     let mut report = report;
@@ -700,9 +725,12 @@ pub async fn execute(
     })
 }
 
-/// Where the live site, observed without harm, differs from the stated profile (one note per
-/// field); a site with a control API was given the profile, so it is not asked.
-async fn configuration_drift(ctx: &crate::runner::RunContext) -> Vec<String> {
+/// Where the live site, observed without harm, differs from the stated profile (a finding per
+/// field; the error is the note saying why it was not checked); a site with a control API was
+/// given the profile, so it is not asked.
+async fn configuration_drift(
+    ctx: &crate::runner::RunContext,
+) -> Result<Vec<crate::report::ConfigurationDrift>, String> {
     let probe = crate::discover::Probe {
         api_root: ctx.target.api_url(""),
         site_id: &ctx.target.site_id,
@@ -711,8 +739,8 @@ async fn configuration_drift(ctx: &crate::runner::RunContext) -> Vec<String> {
         allow_lockout: false,
     };
     match crate::discover::observe(ctx, &probe).await {
-        Ok(findings) => crate::discover::drift(&ctx.profile, &findings),
-        Err(e) => vec![format!("configuration drift not checked: {e}")],
+        Ok(findings) => Ok(crate::discover::drift(&ctx.profile, &findings)),
+        Err(e) => Err(format!("configuration drift not checked: {e}")),
     }
 }
 

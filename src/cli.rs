@@ -22,6 +22,9 @@ pub enum Command {
     /// Compare two JSON reports of `run` (last night's and tonight's): what newly fails, what
     /// was fixed, what changed in skips. Exit 1 when something newly fails.
     Diff(DiffArgs),
+    /// Nights as a picture: read stored report.json files (files, folders holding one, or
+    /// folders of such folders) and write history.html (a claims × nights grid) and history.md.
+    History(HistoryArgs),
     /// Serve the Pelcro mock on its own until stopped (Ctrl-C).
     Mock(MockArgs),
     /// Print (or write) an OpenAPI 3.1 document of the endpoints and schemas the harness checks.
@@ -161,6 +164,10 @@ pub struct RunArgs {
     /// Write report.json, junit.xml, report.md and report.html into this folder.
     #[arg(long, value_name = "DIR", default_value = "target/conformance")]
     pub report_dir: PathBuf,
+    /// Append a short Markdown summary (verdict, counts, failing claims) to this file, sized for
+    /// a CI job summary: `--summary "$GITHUB_STEP_SUMMARY"`.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
     /// Where the baselines of `snapshot: true` steps are. Default: built in for the embedded mock
     /// (pending files under --report-dir); for a URL, a folder per host and site under
     /// $XDG_DATA_HOME/pelcro-conformance/baselines (~/.local/share/…). Given: DIR/<profile> for
@@ -278,6 +285,16 @@ pub struct DiffArgs {
     pub old: PathBuf,
     /// The later report.json.
     pub new: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// report.json files, folders holding one, or folders of nights (one report.json each).
+    #[arg(required = true, value_name = "DIR|FILE")]
+    pub reports: Vec<PathBuf>,
+    /// Write history.html and history.md into this folder.
+    #[arg(long, value_name = "DIR", default_value = "target/conformance")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

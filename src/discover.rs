@@ -19,6 +19,7 @@ use crate::account;
 use crate::credentials::Environment;
 use crate::http::{Body, HttpClient, OutgoingRequest, Response, TransportError};
 use crate::profile::SiteProfile;
+use crate::report::ConfigurationDrift;
 
 /// How many wrong passwords the lockout probe tries at most.
 const LOCKOUT_PROBE_LIMIT: u32 = 25;
@@ -453,18 +454,18 @@ fn stated(profile: &SiteProfile, field: &str) -> Option<Value> {
     Some(value)
 }
 
-/// Where the site, as observed, differs from the stated profile: one line per field.
-pub fn drift(profile: &SiteProfile, findings: &Findings) -> Vec<String> {
+/// Where the site, as observed, differs from the stated profile: one finding per field.
+pub fn drift(profile: &SiteProfile, findings: &Findings) -> Vec<ConfigurationDrift> {
     findings
         .observed
         .iter()
         .filter_map(|o| {
             let stated = stated(profile, o.field)?;
-            (stated != o.value).then(|| {
-                format!(
-                    "configuration drift: {}: the profile states {stated}, the site shows {} ({})",
-                    o.field, o.value, o.how
-                )
+            (stated != o.value).then(|| ConfigurationDrift {
+                field: o.field.to_string(),
+                stated,
+                observed: o.value.clone(),
+                how: o.how.clone(),
             })
         })
         .collect()
@@ -545,12 +546,17 @@ mod tests {
         findings.saw("invalid_token_status", json!(403), "a tampered token");
         findings.saw("lockout.attempts", json!(5), "wrong passwords");
         findings.missed("strong_passwords", "registration is not allowed");
-        let lines = drift(&SiteProfile::default(), &findings);
-        assert_eq!(lines.len(), 2, "{lines:?}");
-        assert!(lines[0].starts_with(
-            "configuration drift: auth_token_ttl_days: the profile states 60, the site shows 30"
-        ));
-        assert!(lines[1].starts_with("configuration drift: lockout.attempts"));
+        let found = drift(&SiteProfile::default(), &findings);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(
+            found[0].sentence(),
+            "auth_token_ttl_days: the profile states 60, the site shows 30 (exp − iat)"
+        );
+        assert_eq!(found[1].field, "lockout.attempts");
+        assert_eq!(
+            (&found[1].stated, &found[1].observed),
+            (&json!(10), &json!(5))
+        );
         let yaml = profile_yaml(&findings, "https://h", "7", "now");
         let profile = SiteProfile::from_yaml("discovered.yaml", yaml.as_bytes()).unwrap();
         assert_eq!(profile.auth_token_ttl_days, 30);

@@ -21,6 +21,7 @@ async fn main() -> ExitCode {
         Command::Run(args) => app::run(*args).await,
         Command::Mock(args) => app::mock(args).await,
         Command::Diff(args) => app::diff(args),
+        Command::History(args) => app::history(args),
         Command::Claims(args) => app::claims(args),
         Command::Check(args) => app::check(args),
         Command::Schema(args) => app::schema(args),

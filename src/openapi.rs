@@ -98,6 +98,64 @@ pub fn schema_ref(name: &str) -> String {
     format!("#/components/schemas/{name}")
 }
 
+/// What the examples assume about the target: this customer exists with this password (the
+/// examples of login, passwordless and password requests use it), this social-login token is
+/// registered for Google, and the two placeholder tokens are replaced by ones the target issued
+/// (`scripts/schemathesis.sh` and `tests/openapi.rs` set this up against a mock).
+pub mod examples {
+    /// An existing customer's email and password.
+    pub const EMAIL: &str = "customer@example.com";
+    pub const PASSWORD: &str = "Passw0rd-1";
+    /// An email no customer has yet (registration).
+    pub const NEW_EMAIL: &str = "new-customer@example.com";
+    /// A customer whose password the reset example changes (kept apart from `EMAIL`).
+    pub const RESET_EMAIL: &str = "reset@example.com";
+    /// The password the update and reset examples set.
+    pub const NEW_PASSWORD: &str = "Passw0rd-2";
+    /// A Google token registered with the mock's control API.
+    pub const IDP_TOKEN: &str = "example-google-token";
+    /// Replaced by the token `POST /auth/passwordless/request` for `EMAIL` issued.
+    pub const PASSWORDLESS_TOKEN: &str = "PASSWORDLESS_TOKEN";
+    /// Replaced by the token `POST /password/forgot` for `RESET_EMAIL` issued.
+    pub const RESET_TOKEN: &str = "RESET_TOKEN";
+    /// A plan of the mock's site 1 (its seed: plans 1001 to 1003).
+    pub const PLAN_ID: u64 = 1001;
+}
+
+/// One valid body per operation that has one.
+fn example_body(endpoint: &Endpoint) -> Option<Value> {
+    use examples::*;
+    Some(match endpoint.operation_id {
+        "authRegister" => json!({
+            "email": NEW_EMAIL, "password": PASSWORD, "first_name": "Ada", "last_name": "Lovelace",
+            "display_name": "Ada", "username": "ada_l", "language": "en", "metadata": {"source": "example"}
+        }),
+        "authLogin" => json!({ "email": EMAIL, "password": PASSWORD }),
+        "authIdpLogin" => json!({ "idp_name": "google", "idp_token": IDP_TOKEN }),
+        "authPasswordlessRequest" | "passwordForgot" => json!({ "email": EMAIL }),
+        "authPasswordlessLogin" => json!({ "token": PASSWORDLESS_TOKEN }),
+        "customerUpdate" => json!({ "first_name": "Ada", "language": "fr" }),
+        "passwordUpdate" => json!({
+            "old_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_new_password": NEW_PASSWORD
+        }),
+        "passwordReset" => json!({
+            "email": RESET_EMAIL, "token": RESET_TOKEN, "password": NEW_PASSWORD,
+            "password_confirmation": NEW_PASSWORD
+        }),
+        "planPost" => json!({ "plan_id": PLAN_ID }),
+        _ => return None,
+    })
+}
+
+/// A valid value of a query parameter besides `site_id`.
+fn example_query(name: &str) -> Value {
+    match name {
+        "plan_id" => json!(examples::PLAN_ID),
+        "email" => json!(examples::EMAIL),
+        _ => Value::Null,
+    }
+}
+
 fn operation(endpoint: &Endpoint) -> Value {
     let mut op = Map::new();
     op.insert("operationId".into(), json!(endpoint.operation_id));
@@ -122,7 +180,8 @@ fn operation(endpoint: &Endpoint) -> Value {
         "in": "query",
         "required": true,
         "description": "The site (GEN-BASE, SITE-ID); on POST/PUT the JSON body's site_id is used when the query has none",
-        "schema": { "type": ["integer", "string"], "pattern": "^[0-9]+$" }
+        "schema": { "type": ["integer", "string"], "pattern": "^[0-9]+$" },
+        "example": 1
     })];
     for field in endpoint.query {
         parameters.push(json!({
@@ -130,7 +189,8 @@ fn operation(endpoint: &Endpoint) -> Value {
             "in": "query",
             "required": field.required,
             "description": field.description,
-            "schema": field_schema(field)
+            "schema": field_schema(endpoint, field),
+            "example": example_query(field.name)
         }));
     }
     op.insert("parameters".into(), Value::Array(parameters));
@@ -174,9 +234,16 @@ fn operation(endpoint: &Endpoint) -> Value {
     Value::Object(op)
 }
 
-fn field_schema(field: &Field) -> Value {
+fn field_schema(endpoint: &Endpoint, field: &Field) -> Value {
     let mut schema = field.kind.json_schema();
     if let Value::Object(map) = &mut schema {
+        for (key, value) in rules(endpoint, field) {
+            if value.is_null() {
+                map.remove(key);
+            } else {
+                map.insert(key.into(), value);
+            }
+        }
         if !field.values.is_empty() {
             map.insert("enum".into(), json!(field.values));
         }
@@ -185,11 +252,65 @@ fn field_schema(field: &Field) -> Value {
     schema
 }
 
+/// At least one character that is not white space: the mock takes a blank string for a missing
+/// one (`src/mock/validate.rs`, `blank`).
+const NOT_BLANK: &str = "\\S";
+
+/// The request rules the mock enforces (`src/mock/validate.rs` and the handlers) as JSON Schema
+/// keywords, so that a request the document calls valid is one the mock accepts. Where the mock
+/// only looks a value up (a login's email, a token), any non-blank string is valid. A `null`
+/// value removes the keyword.
+fn rules(endpoint: &Endpoint, field: &Field) -> Vec<(&'static str, Value)> {
+    let login = endpoint.path == "/auth/login";
+    let looked_up = |max: usize| {
+        vec![
+            ("minLength", json!(1)),
+            ("maxLength", json!(max)),
+            ("pattern", json!(NOT_BLANK)),
+        ]
+    };
+    let optional_text = |max: usize| {
+        vec![
+            ("type", json!(["string", "null"])),
+            ("maxLength", json!(max)),
+        ]
+    };
+    match field.name {
+        // The identity is looked up; which one counts, and its type, the body's anyOf says (the
+        // other one is ignored, whatever it holds).
+        "email" | "username" if login => vec![("type", Value::Null)],
+        "email" => vec![("format", json!("email")), ("maxLength", json!(255))],
+        "password" if login => vec![("minLength", json!(1))],
+        // The default policy; a strong-password site asks for more (REG-PASSWORD).
+        "password" | "new_password" | "password_confirmation" => {
+            vec![("minLength", json!(6)), ("maxLength", json!(255))]
+        }
+        "old_password" | "confirm_new_password" | "token" | "idp_token" | "idp_name" => {
+            looked_up(1000)
+        }
+        "first_name" | "last_name" | "phone" => optional_text(255),
+        "display_name" => optional_text(100),
+        "username" => {
+            let mut rules = optional_text(100);
+            rules.push(("pattern", json!("^[A-Za-z0-9_-]*$")));
+            rules
+        }
+        "language" => vec![
+            ("type", json!(["string", "null"])),
+            ("pattern", json!("^[A-Za-z]{2}$")),
+        ],
+        "metadata" => vec![("type", json!(["object", "null"]))],
+        // A number, or a string of one (anything else is an unknown plan: 404).
+        "plan_id" => vec![("minimum", json!(0)), ("pattern", json!(NOT_BLANK))],
+        _ => Vec::new(),
+    }
+}
+
 fn request_body(endpoint: &Endpoint) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for field in endpoint.body {
-        properties.insert(field.name.to_owned(), field_schema(field));
+        properties.insert(field.name.to_owned(), field_schema(endpoint, field));
         if field.required {
             required.push(field.name);
         }
@@ -201,15 +322,37 @@ fn request_body(endpoint: &Endpoint) -> Value {
         schema.insert("required".into(), json!(required));
     }
     if endpoint.path == "/auth/login" {
-        // `email` or `username` (LOGIN-ID-REQ).
+        // `email` or `username` (LOGIN-ID-REQ): a non-blank email wins, else a non-blank
+        // username is used; the other is then ignored, whatever it holds.
+        let present = json!({ "type": "string", "pattern": NOT_BLANK });
         schema.insert(
             "anyOf".into(),
-            json!([{ "required": ["email"] }, { "required": ["username"] }]),
+            json!([
+                { "required": ["email"], "properties": { "email": present } },
+                { "required": ["username"], "properties": { "username": present } }
+            ]),
         );
     }
+    if endpoint.path == "/plan" {
+        // `plan_id` in the query or the body; a schema cannot span the two, so the body, which
+        // POST always has, requires it and the query's is optional.
+        schema.insert("required".into(), json!(["plan_id"]));
+        schema.insert(
+            "description".into(),
+            json!(
+                "plan_id is required in the query or in this body (the mock reads the query first)"
+            ),
+        );
+    }
+    let required = !required.is_empty() || endpoint.path == "/plan";
+    let mut media = Map::new();
+    media.insert("schema".into(), Value::Object(schema));
+    if let Some(example) = example_body(endpoint) {
+        media.insert("example".into(), example);
+    }
     json!({
-        "required": !required.is_empty(),
-        "content": { "application/json": { "schema": Value::Object(schema) } }
+        "required": required,
+        "content": { "application/json": Value::Object(media) }
     })
 }
 

@@ -388,6 +388,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         evidence: None,
         notes: Vec::new(),
         duration_ms: 0,
+        reproduction: None,
     };
     let mut evidence = Evidence {
         method: method.to_string(),
@@ -426,13 +427,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
                     );
                     if let Some(failed) = step.checks.iter().find(|c| !c.passed) {
                         step.outcome = StepOutcome::Failed;
-                        step.reason = Some(format!(
-                            "{} {}: expected {}, got {}",
-                            failed.kind.name(),
-                            failed.subject,
-                            failed.expected,
-                            failed.actual
-                        ));
+                        step.reason = Some(failed.sentence());
                     }
                     if endpoint.path == "/auth/register" && status == StatusCode::OK {
                         registration = response_json
@@ -895,5 +890,6 @@ fn suite(name: String, claims: Vec<String>, steps: Vec<StepReport>, idle: &str) 
         reason,
         duration_ms: steps.iter().map(|s| s.duration_ms).sum(),
         steps,
+        started_at: None,
     }
 }

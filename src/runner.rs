@@ -17,7 +17,7 @@ use crate::http::{HttpClient, OutgoingRequest, Response, TransportError};
 use crate::profile::SiteProfile;
 use crate::redact::Redactor;
 use crate::report::progress::Progress;
-use crate::report::{StepOutcome, StepReport, SuiteOutcome, SuiteReport};
+use crate::report::{StepOutcome, StepReport, SuiteOutcome, SuiteReport, reproduce};
 use crate::schemas::SchemaSet;
 use crate::snapshot::SnapshotStore;
 use crate::step::{StepEnv, run_step};
@@ -57,6 +57,8 @@ pub struct RunContext {
     recorded: std::sync::Mutex<Vec<std::path::PathBuf>>,
     /// Set on Ctrl-C: steps in flight finish, nothing new starts.
     interrupted: std::sync::atomic::AtomicBool,
+    /// Wakes real waits (a 429's `Retry-After`) on Ctrl-C.
+    interruption: tokio::sync::Notify,
     requests: AtomicUsize,
     unreachable: AtomicUsize,
     /// Stops the run after the target stopped answering.
@@ -87,6 +89,7 @@ impl RunContext {
             registrations: std::sync::Mutex::new(Vec::new()),
             locked: std::sync::Mutex::new(Vec::new()),
             interrupted: std::sync::atomic::AtomicBool::new(false),
+            interruption: tokio::sync::Notify::new(),
             progress: None,
             snapshots: None,
             snapshot_files: std::sync::Mutex::new(Vec::new()),
@@ -218,6 +221,20 @@ impl RunContext {
     /// Stops the run at the next step: what did not run is reported as interrupted.
     pub fn interrupt(&self) {
         self.interrupted.store(true, Ordering::SeqCst);
+        self.interruption.notify_waiters();
+    }
+
+    /// Waits for real, unless Ctrl-C comes first: `false` when the wait was cut short.
+    pub async fn wait_unless_interrupted(&self, wait: std::time::Duration) -> bool {
+        // Created before the flag is read, so an interrupt in between still wakes it.
+        let interrupted = self.interruption.notified();
+        if self.was_interrupted() {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait) => true,
+            () = interrupted => false,
+        }
     }
 
     pub fn was_interrupted(&self) -> bool {
@@ -360,12 +377,36 @@ pub async fn run_all(ctx: Arc<RunContext>, suites: Vec<LoadedSuite>) -> Vec<Suit
                 reason: Some("the harness failed while running this suite".into()),
                 steps: Vec::new(),
                 duration_ms: 0,
+                started_at: None,
             })
         })
         .collect()
 }
 
 /// Whether a suite registers customers (on a live site, accounts someone must clean up).
+/// The root names a step's request templates refer to.
+fn step_references(step: &crate::suite::Step) -> Vec<String> {
+    let Some(spec) = &step.request else {
+        return Vec::new();
+    };
+    let mut texts: Vec<Value> = vec![Value::String(spec.path.clone())];
+    texts.extend(spec.query.values().cloned());
+    texts.extend(spec.headers.values().cloned());
+    texts.extend(spec.json.iter().cloned());
+    texts.extend(spec.body.iter().cloned().map(Value::String));
+    texts.extend(spec.bearer.iter().cloned().map(Value::String));
+    let mut names: Vec<String> = Vec::new();
+    for text in &texts {
+        for name in template::value_references(text).unwrap_or_default() {
+            let root = template::root_name(name).to_string();
+            if !names.contains(&root) {
+                names.push(root);
+            }
+        }
+    }
+    names
+}
+
 fn registers(suite: &Suite) -> bool {
     suite
         .steps
@@ -428,6 +469,7 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
         reason: None,
         steps: Vec::new(),
         duration_ms: 0,
+        started_at: Some(crate::time::now_rfc3339()),
     };
     if ctx.was_interrupted() {
         report.outcome = SuiteOutcome::Skipped;
@@ -445,6 +487,15 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
         .filter(|c| !ctx.target.has(**c))
         .map(|c| c.name())
         .collect();
+    if missing == [Capability::Https.name()] {
+        // Not a pass: what the claim promises cannot be seen over plain HTTP.
+        report.outcome = SuiteOutcome::Skipped;
+        report.reason = Some(format!(
+            "not applicable: {} is reached over plain HTTP, and this suite checks what only an https:// target can show",
+            ctx.target.label
+        ));
+        return report;
+    }
     if !missing.is_empty() {
         report.outcome = SuiteOutcome::Skipped;
         report.reason = Some(format!(
@@ -531,6 +582,8 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
         suite.requires.contains(&Capability::Clock) && ctx.target.has(Capability::Clock);
     // Variables that steps passing with advisories failed to capture.
     let mut gaps: BTreeSet<String> = BTreeSet::new();
+    // The requests sent so far, for the reproduction of a failure (kept in memory only).
+    let mut history: Vec<reproduce::Sent> = Vec::new();
     for step in &suite.steps {
         if ctx.was_interrupted() {
             let mut cut = StepReport::not_run(&step.value.name, INTERRUPTED);
@@ -557,7 +610,29 @@ async fn run_suite_steps(ctx: &RunContext, loaded: &LoadedSuite, index: usize) -
             captured_names: &captured_names,
             owns_clock,
         };
-        let mut step_report = run_step(&env, &step.value, &mut scope).await;
+        let (mut step_report, request) = run_step(&env, &step.value, &mut scope).await;
+        if let Some(request) = request {
+            history.push(reproduce::Sent {
+                step: step.value.name.clone(),
+                request,
+                references: step_references(&step.value),
+                captures: step
+                    .value
+                    .capture
+                    .iter()
+                    .filter_map(|(name, from)| {
+                        let value = scope.lookup(name).ok()?;
+                        Some((name.clone(), from.as_str()?.to_string(), value))
+                    })
+                    .collect(),
+            });
+            if matches!(
+                step_report.outcome,
+                StepOutcome::Failed | StepOutcome::Errored
+            ) {
+                step_report.reproduction = Some(reproduce::reproduction(&history, &ctx.redactor));
+            }
+        }
         if step_report.outcome == StepOutcome::Passed {
             // A capture an assumption promised and the target did not give.
             gaps.extend(

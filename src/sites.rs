@@ -1,17 +1,16 @@
 //! Several sites in one night: `--site-id 1,2,3` (or `--sites FILE`) runs the suites per site,
 //! one site after another in one process (so one rate cap holds per host), each site's reports in
-//! `<report-dir>/site-<id>/`, and one combined `report.md` with a section per site plus
-//! `sites.json` (each site's counts and exit code) in `<report-dir>`.
+//! `<report-dir>/site-<id>/`, and one combined report of each format in `<report-dir>` (see
+//! `report::combined`).
 //!
 //! Before the runs, each site's `GET /site` names its account: a site whose account has another
 //! site in the list gets `PELCRO_OTHER_SITE_ID` (that site), so the MULTI-SITE suite logs the test
 //! account in to both — across the real sites of one account.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::app::{AppError, Exit, run_site};
 use crate::cli::RunArgs;
@@ -19,6 +18,7 @@ use crate::credentials::Environment;
 use crate::http::{HttpClient, OutgoingRequest, Timeouts};
 use crate::input::{self, InputError};
 use crate::report::RunReport;
+use crate::report::combined::{SiteResult, site_folder};
 use crate::suite::LoadedSuite;
 use crate::target::{API_PREFIX, TargetSpec};
 
@@ -125,9 +125,7 @@ pub async fn run_sites(
             site_env = site_env.with(OTHER_SITE, other.clone());
         }
         eprintln!("— site {site}");
-        let dir = args
-            .report_dir
-            .join(format!("site-{}", crate::snapshot::slug(site)));
+        let dir = args.report_dir.join(site_folder(site));
         match run_site(args, spec, suites.clone(), site_env, site, &dir).await {
             Ok((exit, report)) => results.push((site.clone(), exit, Some(report), None)),
             Err(error) if error.exit == Exit::Usage => return Err(error),
@@ -147,12 +145,21 @@ pub async fn run_sites(
             }
         }
     }
-    write_combined(&args.report_dir, &results)?;
+    let combined: Vec<SiteResult> = results
+        .iter()
+        .map(|(site, exit, report, error)| SiteResult {
+            site_id: site.clone(),
+            exit: *exit as u8,
+            report: report.clone(),
+            error: error.clone(),
+        })
+        .collect();
+    let written = crate::report::combined::write(&args.report_dir, &combined)
+        .map_err(AppError::environment)?;
     // Each site's own files were scanned by its run; the combined ones are scanned here.
-    let combined = ["report.md", "sites.json"].map(|name| args.report_dir.join(name));
     let secrets = env.secrets([crate::account::PASSWORD]);
     let matcher = crate::redact::SecretMatcher::new(secrets.iter().map(String::as_str));
-    let leaks = crate::leakscan::scan(&combined, &matcher)
+    let leaks = crate::leakscan::scan(&written, &matcher)
         .map_err(|e| AppError::environment(e.to_string()))?;
     if !leaks.is_empty() {
         return Err(AppError {
@@ -180,78 +187,6 @@ pub async fn run_sites(
         args.report_dir.join("report.md").display()
     );
     Ok(worst)
-}
-
-/// `report.md` (a section per site: its own compliance report, headings one level down) and
-/// `sites.json` in the report folder.
-fn write_combined(
-    dir: &Path,
-    results: &[(String, Exit, Option<RunReport>, Option<String>)],
-) -> Result<(), AppError> {
-    let mut md = String::new();
-    let _ = writeln!(md, "# Pelcro conformance: {} sites\n", results.len());
-    let _ = writeln!(md, "| site | passed | failed | skipped | exit |");
-    let _ = writeln!(md, "|---|---|---|---|---|");
-    let mut summary = Vec::new();
-    for (site, exit, report, error) in results {
-        let counts = report.as_ref().map(RunReport::counts);
-        let cell = |n: Option<usize>| n.map(|n| n.to_string()).unwrap_or_else(|| "–".into());
-        let _ = writeln!(
-            md,
-            "| {site} | {} | {} | {} | {} |",
-            cell(counts.as_ref().map(|c| c.passed)),
-            cell(counts.as_ref().map(|c| c.failed)),
-            cell(counts.as_ref().map(|c| c.skipped)),
-            *exit as u8
-        );
-        summary.push(json!({
-            "site_id": site,
-            "exit": *exit as u8,
-            "report": format!("site-{}/report.json", crate::snapshot::slug(site)),
-            "passed": counts.as_ref().map(|c| c.passed),
-            "failed": counts.as_ref().map(|c| c.failed),
-            "skipped": counts.as_ref().map(|c| c.skipped),
-            "error": error,
-        }));
-    }
-    for (site, _, _, error) in results {
-        let _ = writeln!(md, "\n## Site {site}\n");
-        if let Some(error) = error {
-            let _ = writeln!(md, "The run could not complete: {error}\n");
-        }
-        let own = dir
-            .join(format!("site-{}", crate::snapshot::slug(site)))
-            .join("report.md");
-        match std::fs::read_to_string(&own) {
-            Ok(text) => {
-                for line in text.lines() {
-                    if line.starts_with('#') {
-                        let _ = writeln!(md, "##{line}");
-                    } else {
-                        let _ = writeln!(md, "{line}");
-                    }
-                }
-            }
-            Err(_) => {
-                let _ = writeln!(md, "No report was written for this site.");
-            }
-        }
-    }
-    let write = |name: &str, text: String| {
-        std::fs::write(dir.join(name), text).map_err(|e| {
-            AppError::environment(format!(
-                "{}: cannot be written: {e}",
-                dir.join(name).display()
-            ))
-        })
-    };
-    std::fs::create_dir_all(dir)
-        .map_err(|e| AppError::environment(format!("{}: {e}", dir.display())))?;
-    write("report.md", md)?;
-    write(
-        "sites.json",
-        serde_json::to_string_pretty(&json!({ "sites": summary })).unwrap_or_default() + "\n",
-    )
 }
 
 #[cfg(test)]

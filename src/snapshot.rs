@@ -48,6 +48,10 @@ pub const MAX_SNAPSHOT_BYTES: u64 = 8 * 1024 * 1024;
 pub const CHANGED_MESSAGE: &str = "the response differs from the stored snapshot";
 /// How a missing snapshot's message starts.
 pub const MISSING_MESSAGE: &str = "no stored snapshot; run with --update-snapshots";
+/// How a first run's recorded baseline is reported (news in every report, not a failure unless
+/// the run fails on every snapshot change).
+pub const RECORDED_MESSAGE: &str =
+    "no baseline for this target yet: this response is recorded as its baseline";
 
 /// How the store treats new and changed snapshots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +94,9 @@ impl SnapshotOutcome {
                 "{CHANGED_MESSAGE} (pending: {}):\n{diff}",
                 pending.display()
             )),
+            (SnapshotOutcome::Recorded(path), SnapshotMode::Check | SnapshotMode::Update) => {
+                Some(format!("{RECORDED_MESSAGE} ({})", path.display()))
+            }
             _ => None,
         }
     }

@@ -58,8 +58,13 @@ pub struct StepEnv<'a> {
     pub owns_clock: bool,
 }
 
-/// Runs one step and reports it.
-pub async fn run_step(env: &StepEnv<'_>, step: &Step, scope: &mut Scope) -> StepReport {
+/// Runs one step and reports it, with the last request it sent (for a reproduction; secrets in
+/// it are not redacted).
+pub async fn run_step(
+    env: &StepEnv<'_>,
+    step: &Step,
+    scope: &mut Scope,
+) -> (StepReport, Option<OutgoingRequest>) {
     let (ctx, captured_names) = (env.ctx, env.captured_names);
     let started = Instant::now();
     let mut report = StepReport {
@@ -71,10 +76,14 @@ pub async fn run_step(env: &StepEnv<'_>, step: &Step, scope: &mut Scope) -> Step
         evidence: None,
         notes: Vec::new(),
         duration_ms: 0,
+        reproduction: None,
     };
+    let mut sent = None;
     let result = match (&step.advance_clock, &step.request) {
         (Some(advance), _) => advance_clock(ctx, advance, scope, captured_names).await,
-        (None, Some(request)) => send_and_check(env, step, request, scope, &mut report).await,
+        (None, Some(request)) => {
+            send_and_check(env, step, request, scope, &mut report, &mut sent).await
+        }
         (None, None) => Err(Halt::Errored("the step has nothing to do".into())),
     };
     match result {
@@ -86,13 +95,7 @@ pub async fn run_step(env: &StepEnv<'_>, step: &Step, scope: &mut Scope) -> Step
                 } else {
                     String::new()
                 };
-                report.reason = Some(format!(
-                    "{} {}{attempt}: expected {}, got {}",
-                    failed.kind.name(),
-                    failed.subject,
-                    failed.expected,
-                    failed.actual
-                ));
+                report.reason = Some(failed.sentence_at(&attempt));
             }
         }
         Err(Halt::NotRun(reason)) => {
@@ -109,7 +112,7 @@ pub async fn run_step(env: &StepEnv<'_>, step: &Step, scope: &mut Scope) -> Step
         }
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
-    report
+    (report, sent)
 }
 
 async fn advance_clock(
@@ -154,6 +157,7 @@ async fn send_and_check(
     spec: &RequestSpec,
     scope: &mut Scope,
     report: &mut StepReport,
+    sent: &mut Option<OutgoingRequest>,
 ) -> Result<(), Halt> {
     let (ctx, captured, owns_clock) = (env.ctx, env.captured_names, env.owns_clock);
     let repeat = match &step.repeat {
@@ -190,6 +194,7 @@ async fn send_and_check(
         let request =
             build_request(ctx, spec, scope).map_err(|e| Halt::from_template(e, captured))?;
         remember_secrets(&ctx.redactor, &request, scope);
+        *sent = Some(request.clone());
         let render = |expect: &Expect, scope: &mut Scope| {
             render_expectations(expect, scope).map_err(|e| match e {
                 RenderError::Template(e) => Halt::from_template(e, captured),
@@ -205,15 +210,7 @@ async fn send_and_check(
             || assumptions
                 .as_ref()
                 .is_some_and(|a| a.status.contains(&429));
-        let response = send_honouring_429(ctx, &request, expects_429, owns_clock, report).await;
-        let response = match response {
-            Ok(response) => response,
-            Err(TransportError::Stopped) => return Err(Halt::NotRun(STOPPED.into())),
-            Err(error) => {
-                report.evidence = Some(evidence(ctx, &request, None));
-                return Err(Halt::Errored(error.to_string()));
-            }
-        };
+        let response = send_honouring_429(ctx, &request, expects_429, owns_clock, report).await?;
         note_registration(ctx, spec, &request, &response);
         let mut results = checks::evaluate(&expectations, &response, &ctx.schemas);
         for result in &mut results {
@@ -266,15 +263,16 @@ async fn send_and_check(
 
 /// Sends a request; a 429 the step does not expect is honoured — `Retry-After`, else bounded
 /// backoff with jitter — and the request sent again, within `MAX_RETRIES` and the run's `max_wait`.
-/// On a mock whose clock this suite owns, the wait passes by advancing the clock, not by sleeping.
+/// On a mock whose clock this suite owns, the wait passes by advancing the clock, not by sleeping;
+/// a real wait ends early on Ctrl-C (the step is then interrupted).
 async fn send_honouring_429(
     ctx: &RunContext,
     request: &OutgoingRequest,
     expects_429: bool,
     owns_clock: bool,
     report: &mut StepReport,
-) -> Result<Response, TransportError> {
-    let mut response = ctx.send(request).await?;
+) -> Result<Response, Halt> {
+    let mut response = send_once(ctx, request, report).await?;
     let mut waited = Duration::ZERO;
     let mut retry = 0;
     while response.status == 429 && !expects_429 && retry < backoff::MAX_RETRIES {
@@ -310,26 +308,47 @@ async fn send_honouring_429(
             break;
         }
         waited = waited.saturating_add(wait);
-        let how = if owns_clock {
-            let seconds = wait.as_secs_f64().ceil() as u64;
-            match ctx.target.advance_clock(seconds, &ctx.http).await {
-                Ok(()) => "by advancing the mock's clock",
-                Err(_) => {
-                    tokio::time::sleep(wait).await;
-                    "by sleeping"
-                }
-            }
-        } else {
-            tokio::time::sleep(wait).await;
+        let advanced = owns_clock
+            && ctx
+                .target
+                .advance_clock(wait.as_secs_f64().ceil() as u64, &ctx.http)
+                .await
+                .is_ok();
+        let how = if advanced {
+            "by advancing the mock's clock"
+        } else if ctx.wait_unless_interrupted(wait).await {
             "by sleeping"
+        } else {
+            report.notes.push(format!(
+                "429: the wait of {:.1} s ({source}) was cut short by Ctrl-C; not retried",
+                wait.as_secs_f64()
+            ));
+            return Err(Halt::Interrupted(crate::runner::INTERRUPTED_DURING.into()));
         };
         report.notes.push(format!(
             "429: waited {:.1} s ({source}) {how}, then retried",
             wait.as_secs_f64()
         ));
-        response = ctx.send(request).await?;
+        response = send_once(ctx, request, report).await?;
     }
     Ok(response)
+}
+
+/// One request; no answer is an errored step (with the request as evidence), a run that stopped
+/// sending makes it not run.
+async fn send_once(
+    ctx: &RunContext,
+    request: &OutgoingRequest,
+    report: &mut StepReport,
+) -> Result<Response, Halt> {
+    match ctx.send(request).await {
+        Ok(response) => Ok(response),
+        Err(TransportError::Stopped) => Err(Halt::NotRun(STOPPED.into())),
+        Err(error) => {
+            report.evidence = Some(evidence(ctx, request, None));
+            Err(Halt::Errored(error.to_string()))
+        }
+    }
 }
 
 /// A registration the target accepted created a customer: the report lists its email.

@@ -184,6 +184,9 @@ impl Target {
             saved: None,
         };
         target.capabilities = target.probe(http).await?;
+        if target.base_url.starts_with("https://") {
+            target.capabilities.insert(Capability::Https);
+        }
         if target.capabilities.contains(&Capability::Control) && !matches!(spec, TargetSpec::Mock) {
             // A standalone mock is someone's: what the run changes is put back by `release`.
             let control = target.control(http);

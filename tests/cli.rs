@@ -256,11 +256,7 @@ steps:
         .spawn()
         .expect("the binary starts");
     std::thread::sleep(std::time::Duration::from_millis(700));
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
+    common::ctrl_c(&child);
     let started = std::time::Instant::now();
     let output = child.wait_with_output().expect("the run ends");
     assert!(

@@ -111,3 +111,69 @@ fn the_readme_suite_example_validates_and_loads() {
         panic!("README's example does not load: {error}");
     }
 }
+
+/// The `yaml-language-server` modeline's schema path, resolved from the file's own folder.
+fn modeline_schema(path: &Path, text: &str) -> Result<PathBuf, String> {
+    let first = text.lines().next().unwrap_or_default();
+    let relative = first
+        .strip_prefix("# yaml-language-server: $schema=")
+        .ok_or_else(|| {
+            format!(
+                "{}: first line is not the modeline: {first}",
+                path.display()
+            )
+        })?;
+    let resolved = path.parent().unwrap().join(relative);
+    resolved
+        .canonicalize()
+        .map_err(|e| format!("{}: {} does not resolve: {e}", path.display(), relative))
+}
+
+#[test]
+fn every_built_in_suite_and_profile_names_its_editor_schema_by_a_relative_path() {
+    let mut files = Vec::new();
+    yaml_files(&root().join("suites"), &mut files);
+    assert!(files.len() > 50, "found {} suite files", files.len());
+    let schemas = root().join("schemas/editor").canonicalize().unwrap();
+    let mut errors = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let is_profile = path.parent().is_some_and(|p| p.ends_with("profiles"));
+        let want = schemas.join(if is_profile {
+            EditorSchema::Profile.file_name()
+        } else {
+            EditorSchema::Suite.file_name()
+        });
+        match modeline_schema(path, &text) {
+            Ok(found) if found == want => {}
+            Ok(found) => errors.push(format!(
+                "{}: names {}, not {}",
+                path.display(),
+                found.display(),
+                want.display()
+            )),
+            Err(e) => errors.push(e),
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+#[test]
+fn a_modeline_that_is_missing_or_points_nowhere_is_caught() {
+    let file = root().join("suites/site/x.yaml");
+    assert!(modeline_schema(&file, "name: x\n").is_err());
+    assert!(
+        modeline_schema(
+            &file,
+            "# yaml-language-server: $schema=../nowhere/suite.schema.json\n"
+        )
+        .is_err()
+    );
+    assert!(
+        modeline_schema(
+            &file,
+            "# yaml-language-server: $schema=../../schemas/editor/suite.schema.json\n"
+        )
+        .is_ok()
+    );
+}

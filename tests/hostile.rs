@@ -1160,6 +1160,64 @@ async fn the_proxy_caps_the_evidence_it_keeps_and_says_so() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_proxy_keeps_about_32_mib_of_evidence_in_all_and_still_checks_every_later_exchange() {
+    use pelcro_conformance::mock::{MockConfig, MockServer};
+    use pelcro_conformance::proxy::{self, ProxyConfig};
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let handle = proxy::start(ProxyConfig::new(mock.base_url()).unwrap())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    // Each request body is kept (it is under the 64 KiB per-body cap): 640 × 60 KiB ≈ 37.5 MiB.
+    let big = "x".repeat(60 * 1024);
+    let exchanges = 640;
+    for _ in 0..exchanges {
+        let answer = http
+            .post(format!("{}/api/v1/sdk/auth/login?site_id=1", handle.base_url()))
+            .json(&serde_json::json!({"email": "cap@b.example", "password": "wrong-pass", "padding": big}))
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().as_u16() < 500);
+    }
+    let report = handle.stop().await;
+    let steps: Vec<_> = report.suites.iter().flat_map(|s| &s.steps).collect();
+    assert_eq!(
+        steps.len(),
+        exchanges,
+        "every exchange is checked and reported"
+    );
+    let kept = steps.iter().filter(|s| s.evidence.is_some()).count();
+    let dropped = exchanges - kept;
+    assert!(
+        (500..=560).contains(&kept),
+        "about 32 MiB of evidence: {kept} exchanges kept theirs"
+    );
+    let note = format!("{dropped} exchange(s) were checked without keeping their evidence");
+    assert!(
+        report.notes.iter().any(|n| n.starts_with(&note)),
+        "{:?}",
+        report.notes
+    );
+    let last = steps.last().unwrap();
+    assert!(
+        last.evidence.is_none() && !last.checks.is_empty(),
+        "a later exchange is still checked"
+    );
+    assert!(
+        last.notes
+            .iter()
+            .any(|n| n.contains("MiB of evidence in all"))
+    );
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(
+        json.len() < 36 * 1024 * 1024,
+        "the report keeps {} bytes",
+        json.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_release_proxy_bug_is_gone_every_exchange_is_matched_to_its_endpoint() {
     let report = proxy_case(
         "matching",
@@ -1301,13 +1359,11 @@ fn interrupt_case(suite: &str, signals: &[u64]) -> (Output, Duration, TempDir) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id().to_string();
     let started = std::time::Instant::now();
     for at in signals {
         let wait = Duration::from_millis(*at).saturating_sub(started.elapsed());
         std::thread::sleep(wait);
-        let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-        assert!(sent.success());
+        common::ctrl_c(&child);
     }
     let output = child.wait_with_output().unwrap();
     (output, started.elapsed(), dir)
@@ -1318,24 +1374,170 @@ fn interrupt_case(suite: &str, signals: &[u64]) -> (Output, Duration, TempDir) {
 fn ctrl_c_stops_a_repeat_step_at_its_next_iteration_and_marks_it_interrupted() {
     let suite = "name: many slow calls\nclaims: [SITE]\nrequires: [faults, control]\nsteps:\n  - name: slow every call\n    request: { method: POST, path: /faults, control: true, json: { method: GET, path: /site, times: 0, fault: { type: delay, ms: 25 } } }\n    expect: { status: 200 }\n  - name: again and again\n    request: { method: GET, path: /site }\n    expect: { status: 200 }\n    repeat: 400\n";
     let (output, took, dir) = interrupt_case(suite, &[900]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(3), "{stdout}");
     assert!(
         took < Duration::from_secs(8),
         "a 10 s repeat was cut short: {took:?}"
     );
-    assert!(stdout.contains("repeats"), "{stdout}");
+    assert_one_interrupted("repeat ctrl-c", &output, &dir, "repeats");
+}
+
+/// One suite, cut short by Ctrl-C: exit 3, counted as interrupted (not failed), the reports
+/// written and saying why (`needle`), nothing leaked.
+fn assert_one_interrupted(case: &str, output: &Output, dir: &TempDir, needle: &str) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{case}: {stdout}");
     assert!(
         stdout
             .trim_end()
             .ends_with("0 passed, 0 failed, 0 skipped, 1 interrupted"),
+        "{case}: {stdout}"
+    );
+    let reports = dir.0.join("reports");
+    assert_reports(case, &reports);
+    let json = std::fs::read_to_string(reports.join("report.json")).unwrap();
+    assert!(
+        json.contains("\"outcome\": \"interrupted\""),
+        "{case}: {json}"
+    );
+    assert!(json.contains(needle), "{case}: {json}");
+    assert_clean(case, output, &files_in(&reports), &[]);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cuts_a_real_429_wait_short_and_marks_the_step_interrupted() {
+    // The suite does not own the clock, so the 429's Retry-After of 100 s is waited for real.
+    let suite = "name: throttled\nclaims: [ERR-429]\nrequires: [faults, control]\nsteps:\n  - name: throttle the site\n    request: { method: POST, path: /faults, control: true, json: { method: GET, path: /site, times: 1, fault: { type: status, status: 429, headers: { retry-after: '100' } } } }\n    expect: { status: 200 }\n  - name: throttled call\n    request: { method: GET, path: /site }\n    expect: { status: 200 }\n";
+    let (output, took, dir) = interrupt_case(suite, &[1500]);
+    assert!(
+        took < Duration::from_secs(10),
+        "the 100 s wait was cut short: {took:?}"
+    );
+    assert_one_interrupted("429 ctrl-c", &output, &dir, "was cut short by Ctrl-C");
+}
+
+/// A free loopback port (bound, read, released: the child binds it next).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something listens on the port (a child that is starting).
+fn wait_listening(port: u16) {
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on {port}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_proxy_command_stopped_by_ctrl_c_reports_scans_and_leaks_no_encoding_of_a_password() {
+    // The upstream echoes the login's password base64- and percent-encoded, in body and header.
+    let answer: Answer = Arc::new(|request| {
+        let password = request_json(request)["password"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let percent: String = url::form_urlencoded::byte_serialize(password.as_bytes()).collect();
+        let body = serde_json::json!({"data": {"b64": STANDARD.encode(&password), "pct": percent}});
+        let mut headers = json_headers();
+        headers.push(("x-echo", URL_SAFE_NO_PAD.encode(&password)));
+        http_reply(200, &headers, body.to_string().as_bytes())
+    });
+    let upstream = hostile_target(answer).await;
+    let dir = TempDir::new("proxy-cli");
+    let port = free_port();
+    let child = bin()
+        .args([
+            "proxy",
+            "--upstream",
+            &format!("http://{upstream}"),
+            "--listen",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--report-dir")
+        .arg(dir.0.join("reports"))
+        .arg("-v")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::task::spawn_blocking(move || wait_listening(port))
+        .await
+        .unwrap();
+    let answer = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{port}/api/v1/sdk/auth/login?site_id=1"
+        ))
+        .json(&serde_json::json!({"email": EMAIL, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status().as_u16(),
+        200,
+        "the proxy forwards the upstream's answer"
+    );
+    common::ctrl_c(&child);
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // An answer without the customer shape fails its check: exit 1, with the reports written.
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("1 answer(s) checked") || stdout.contains("POST /auth/login"),
         "{stdout}"
     );
     let reports = dir.0.join("reports");
-    assert_reports("repeat ctrl-c", &reports);
-    let json = std::fs::read_to_string(reports.join("report.json")).unwrap();
-    assert!(json.contains("\"outcome\": \"interrupted\""), "{json}");
-    assert_clean("repeat ctrl-c", &output, &files_in(&reports), &[]);
+    assert_reports("proxy cli", &reports);
+    assert_clean("proxy cli", &output, &files_in(&reports), &[PASSWORD]);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_mock_command_stops_on_ctrl_c_with_exit_0() {
+    let port = free_port();
+    let mut child = bin()
+        .args(["mock", "--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_listening(port);
+    let started = std::time::Instant::now();
+    common::ctrl_c(&child);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the mock ignored Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_clean("mock ctrl-c", &output, &[], &[]);
 }
 
 #[cfg(unix)]
@@ -1371,6 +1573,7 @@ fn diff_does_not_count_an_interrupted_suite_as_newly_failing() {
         reason: None,
         steps: vec![],
         duration_ms: 1,
+        started_at: None,
     };
     let report = |outcome| RunReport {
         format_version: REPORT_FORMAT_VERSION,

@@ -385,6 +385,21 @@ async fn night_one_without_registration_passes_25_claims_on_the_test_account_and
         "{:?}",
         report.notes
     );
+    // Every recorded baseline is news in the reports, not a failure.
+    assert!(!report.snapshot_changes.is_empty());
+    assert!(
+        report
+            .snapshot_changes
+            .iter()
+            .all(|c| c.kind == pelcro_conformance::report::SnapshotChangeKind::Recorded),
+        "{:?}",
+        report.snapshot_changes
+    );
+    assert!(
+        text(&first).contains("new baseline (recorded)"),
+        "{}",
+        text(&first)
+    );
     assert!(account_can_log_in(&site).await, "the account still logs in");
     let all =
         text(&first) + &std::fs::read_to_string(night.path().join("night-1/report.json")).unwrap();
@@ -400,6 +415,11 @@ async fn night_one_without_registration_passes_25_claims_on_the_test_account_and
         !report.notes.iter().any(|n| n.starts_with("new baselines:")),
         "{:?}",
         report.notes
+    );
+    assert_eq!(
+        report.snapshot_changes,
+        vec![],
+        "night 2 matches night 1's baselines"
     );
     assert_eq!(site.front.control_requests.load(Ordering::SeqCst), 2);
     assert_eq!(
@@ -685,37 +705,53 @@ async fn profile_discover_finds_a_non_default_lifetime_and_invalid_token_status_
     })
     .await;
     assert_eq!(with_found.status.code(), Some(0), "{}", text(&with_found));
-    assert!(
-        !night
-            .report("found")
-            .notes
-            .iter()
-            .any(|n| n.starts_with("configuration drift"))
-    );
+    assert_eq!(night.report("found").configuration_drift, vec![]);
+    assert!(!text(&with_found).contains("Configuration drift"));
 
-    // The profile that states the guide's defaults: the drift is reported field by field.
+    // The profile that states the guide's defaults: the drift is reported field by field, as a
+    // finding of its own in every report (the exit 1 is the TTL and status checks failing).
     let url = site.url.clone();
     let n = Arc::clone(&night);
     let stale = blocking(move || n.nightly(&url, "stale", &["--max-rps", "0"])).await;
     assert_eq!(stale.status.code(), Some(1), "{}", text(&stale));
-    let notes = night.report("stale").notes;
-    let drift: Vec<&String> = notes
+    let drift = night.report("stale").configuration_drift;
+    let fields: Vec<(&str, String, String)> = drift
         .iter()
-        .filter(|n| n.starts_with("configuration drift: "))
+        .map(|d| {
+            (
+                d.field.as_str(),
+                d.stated.to_string(),
+                d.observed.to_string(),
+            )
+        })
         .collect();
     assert!(
-        drift.iter().any(|n| n.starts_with(
-            "configuration drift: auth_token_ttl_days: the profile states 60, the site shows 14"
-        )),
-        "{notes:?}"
+        fields.contains(&("auth_token_ttl_days", "60".into(), "14".into())),
+        "{drift:?}"
     );
     assert!(
-        drift.iter().any(|n| n.starts_with(
-            "configuration drift: invalid_token_status: the profile states 403, the site shows 401"
-        )),
-        "{notes:?}"
+        fields.contains(&("invalid_token_status", "403".into(), "401".into())),
+        "{drift:?}"
     );
-    assert!(text(&stale).contains("configuration drift: auth_token_ttl_days"));
+    let console = text(&stale);
+    assert!(console.contains("Configuration drift"), "{console}");
+    assert!(
+        console.contains("≠ auth_token_ttl_days: the profile states 60, the site shows 14"),
+        "{console}"
+    );
+    assert!(
+        console.contains(&format!("{} configuration drift", drift.len())),
+        "{console}"
+    );
+    let md = std::fs::read_to_string(night.path().join("stale/report.md")).unwrap();
+    assert!(md.contains("## Configuration drift"), "{md}");
+    assert!(
+        md.contains("| `auth_token_ttl_days` | `60` | `14` |"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(night.path().join("stale/report.html")).unwrap();
+    assert!(html.contains("<h2>Configuration drift</h2>"));
+    assert!(html.contains("<td><code>invalid_token_status</code></td><td><code>403</code></td><td><code>401</code></td>"));
 
     // With registration and lockout allowed, discovery also learns the password policy and lockout.
     let url = site.url.clone();
@@ -805,6 +841,34 @@ async fn several_sites_run_in_one_night_with_a_section_each_and_multi_site_check
     )
     .unwrap();
     assert_eq!(sites["sites"].as_array().map(Vec::len), Some(2));
+    for (i, site_id) in ["7", "8"].iter().enumerate() {
+        assert_eq!(sites["sites"][i]["run"]["site_id"], *site_id);
+        assert_eq!(sites["sites"][i]["exit"], 0);
+    }
+    // The combined JUnit holds both sites' suites, told apart by name and property.
+    let junit = std::fs::read_to_string(night.path().join("reports/junit.xml")).unwrap();
+    let suites_of = |site: &str| {
+        junit
+            .matches(&format!("<testsuite name=\"site {site} · "))
+            .count()
+    };
+    let per_site = night.report("reports/site-7").suites.len();
+    assert_eq!(
+        (suites_of("7"), suites_of("8")),
+        (per_site, per_site),
+        "{junit:.2000}"
+    );
+    assert!(junit.contains("<property name=\"site_id\" value=\"8\"/>"));
+    // The combined HTML: a section per site, each site's anchors its own.
+    let html = std::fs::read_to_string(night.path().join("reports/report.html")).unwrap();
+    assert!(html.contains("<section id=\"site-7\">") && html.contains("<a href=\"#site-7\">7</a>"));
+    assert!(html.contains("<h1>Pelcro conformance: 2 sites</h1>"));
+    assert_eq!(
+        html.matches("<h1").count(),
+        1,
+        "the sites' own titles are nested one level down"
+    );
+    assert!(html.contains("<h2>Site 8</h2>"));
     // One probe per site, nothing else under /__control.
     assert_eq!(site.front.control_requests.load(Ordering::SeqCst), 2);
 }

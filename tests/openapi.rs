@@ -117,9 +117,11 @@ fn document_has_every_endpoint_and_operation() {
                 let required = schema["required"]
                     .as_array()
                     .is_some_and(|r| r.iter().any(|n| n == field.name));
+                // POST /plan: plan_id in the query or the body; the body requires it.
+                let plan_body = endpoint.path == "/plan" && field.name == "plan_id";
                 assert_eq!(
                     required,
-                    field.required,
+                    field.required || plan_body,
                     "{} {}",
                     endpoint.label(),
                     field.name
@@ -321,4 +323,297 @@ async fn components_validate_real_mock_answers() {
     assert!(component_validator(&doc, "site-envelope").is_valid(&site));
     assert!(!component_validator(&doc, "plan-envelope").is_valid(&site));
     mock.shutdown().await;
+}
+
+/// The request body schema of an operation, compiled with formats checked.
+fn body_validator(doc: &Value, path: &str, method: &str) -> Option<jsonschema::Validator> {
+    let schema = doc["paths"][path][method]
+        .pointer("/requestBody/content/application~1json/schema")?
+        .clone();
+    Some(
+        jsonschema::options()
+            .with_draft(Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("the body schema compiles"),
+    )
+}
+
+/// A mock set up as the examples assume (`openapi::examples`): the customer, the reset customer,
+/// the social-login token, a passwordless and a reset token issued.
+struct ExampleMock {
+    _mock: MockServer,
+    api: String,
+    control: String,
+    http: reqwest::Client,
+    passwordless: String,
+    reset: String,
+}
+
+impl ExampleMock {
+    async fn start() -> ExampleMock {
+        use openapi::examples::*;
+        let mock = MockServer::start(MockConfig::default())
+            .await
+            .expect("mock");
+        let api = format!("{}/api/v1/sdk", mock.base_url());
+        let control = format!("{}/__control", mock.base_url());
+        let http = reqwest::Client::new();
+        for email in [EMAIL, RESET_EMAIL] {
+            let r = http
+                .post(format!("{api}/auth/register?site_id=1"))
+                .json(&json!({"email": email, "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        let r = http
+            .post(format!("{control}/idp/tokens"))
+            .json(&json!({"provider": "google", "token": IDP_TOKEN,
+                "profile": {"email": "idp@example.com", "id": "g-1"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let issue = |path: &str, email: &str| {
+            http.post(format!("{api}{path}?site_id=1"))
+                .json(&json!({ "email": email }))
+                .send()
+        };
+        assert_eq!(
+            issue("/auth/passwordless/request", EMAIL)
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(
+            issue("/password/forgot", RESET_EMAIL)
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        let token = |path: String| {
+            let http = http.clone();
+            async move {
+                let v: Value = http.get(path).send().await.unwrap().json().await.unwrap();
+                v["token"].as_str().unwrap().to_string()
+            }
+        };
+        let passwordless = token(format!("{control}/passwordless/{EMAIL}")).await;
+        let reset = token(format!("{control}/password-reset/{RESET_EMAIL}")).await;
+        ExampleMock {
+            _mock: mock,
+            api,
+            control,
+            http,
+            passwordless,
+            reset,
+        }
+    }
+
+    /// A fresh customer's token (logout and refresh blacklist theirs; each operation has its own).
+    async fn token(&self) -> String {
+        let r: Value = self
+            .http
+            .post(format!("{}/auth/register?site_id=1", self.api))
+            .json(&json!({
+                "email": format!("pc-{}@example.com", fastrand::u64(..)),
+                "password": openapi::examples::PASSWORD
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["data"]["auth_token"].as_str().unwrap().to_string()
+    }
+
+    /// Sends an operation's example as the document gives it; returns the status.
+    async fn send_example(&self, doc: &Value, endpoint: &contract::Endpoint) -> u16 {
+        let op = &doc["paths"][endpoint.path][endpoint.method.to_ascii_lowercase()];
+        let mut query: Vec<(String, String)> = Vec::new();
+        for p in op["parameters"].as_array().unwrap() {
+            let example = &p["example"];
+            if !example.is_null() {
+                let text = example
+                    .as_str()
+                    .map_or_else(|| example.to_string(), str::to_string);
+                query.push((p["name"].as_str().unwrap().into(), text));
+            }
+        }
+        let mut request = self
+            .http
+            .request(
+                endpoint.method.parse().unwrap(),
+                format!("{}{}", self.api, endpoint.path),
+            )
+            .query(&query);
+        if let Some(body) = op.pointer("/requestBody/content/application~1json/example") {
+            let body = body
+                .to_string()
+                .replace(openapi::examples::PASSWORDLESS_TOKEN, &self.passwordless)
+                .replace(openapi::examples::RESET_TOKEN, &self.reset);
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        if endpoint.auth {
+            request = request.bearer_auth(self.token().await);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+}
+
+#[tokio::test]
+async fn every_operation_has_one_valid_example_the_mock_accepts() {
+    let doc = document();
+    let mock = ExampleMock::start().await;
+    let _ = &mock.control;
+    let mut refused = Vec::new();
+    for endpoint in contract::endpoints() {
+        let method = endpoint.method.to_ascii_lowercase();
+        let op = &doc["paths"][endpoint.path][method.as_str()];
+        for p in op["parameters"].as_array().unwrap() {
+            if p["required"] == true {
+                assert!(
+                    !p["example"].is_null(),
+                    "{}: {} has no example",
+                    endpoint.label(),
+                    p["name"]
+                );
+            }
+        }
+        if let Some(validator) = body_validator(&doc, endpoint.path, &method) {
+            let example = op
+                .pointer("/requestBody/content/application~1json/example")
+                .unwrap_or_else(|| panic!("{}: a body and no example", endpoint.label()));
+            let errors: Vec<String> = validator
+                .iter_errors(example)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{}: its example is invalid: {errors:?}",
+                endpoint.label()
+            );
+        }
+        let status = mock.send_example(&doc, endpoint).await;
+        if !(200..300).contains(&status) {
+            refused.push(format!("{} answered {status}", endpoint.label()));
+        }
+    }
+    assert!(refused.is_empty(), "{refused:?}");
+}
+
+/// What the document calls valid at a field's edge is what the mock accepts, and what it calls
+/// invalid the mock refuses with 400.
+#[tokio::test]
+async fn the_documented_keywords_are_the_mocks_rules_at_their_edges() {
+    let doc = document();
+    let mock = ExampleMock::start().await;
+    let register = body_validator(&doc, "/auth/register", "post").unwrap();
+    let long = |n: usize| "x".repeat(n);
+    let cases: Vec<(Value, bool)> = vec![
+        (json!({"password": "123456"}), true),
+        (json!({"password": "12345"}), false),
+        (json!({"email": "not-an-email"}), false),
+        (json!({"display_name": long(100)}), true),
+        (json!({"display_name": long(101)}), false),
+        (json!({"display_name": null}), true),
+        (json!({"username": "ada_l-2"}), true),
+        (json!({"username": "ada l"}), false),
+        (json!({"username": long(101)}), false),
+        (json!({"language": "en"}), true),
+        (json!({"language": "eng"}), false),
+        (json!({"language": "e1"}), false),
+        (json!({"first_name": long(255)}), true),
+        (json!({"first_name": long(256)}), false),
+        (json!({"metadata": []}), false),
+    ];
+    for (change, valid) in cases {
+        let mut body = json!({
+            "email": format!("edge-{}@example.com", fastrand::u64(..)),
+            "password": openapi::examples::PASSWORD
+        });
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        assert_eq!(register.is_valid(&body), valid, "schema on {change}");
+        let status = mock
+            .http
+            .post(format!("{}/auth/register?site_id=1", mock.api))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status == 200, valid, "mock on {change}: {status}");
+        assert_eq!(status == 400, !valid, "mock on {change}: {status}");
+    }
+    // plan_id: required in the body of POST /plan (the query's is optional), never blank.
+    let plan = body_validator(&doc, "/plan", "post").unwrap();
+    assert!(plan.is_valid(&json!({"plan_id": 1001})));
+    assert!(plan.is_valid(&json!({"plan_id": "1001"})));
+    assert!(!plan.is_valid(&json!({})));
+    assert!(!plan.is_valid(&json!({"plan_id": " "})));
+    assert_eq!(
+        doc["paths"]["/plan"]["post"]["requestBody"]["required"],
+        true
+    );
+    let blank = mock
+        .http
+        .post(format!("{}/plan?site_id=1", mock.api))
+        .json(&json!({"plan_id": " "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blank.status(), 400);
+    let get_plan = &doc["paths"]["/plan"]["get"]["parameters"];
+    let plan_id = get_plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "plan_id")
+        .unwrap();
+    assert_eq!(plan_id["required"], true);
+    assert_eq!(plan_id["schema"]["pattern"], "\\S");
+    // Login: a non-blank email, else a non-blank username; the other is ignored.
+    let login = body_validator(&doc, "/auth/login", "post").unwrap();
+    let password = openapi::examples::PASSWORD;
+    for (body, valid) in [
+        (
+            json!({"email": openapi::examples::EMAIL, "password": password, "username": "\u{c}"}),
+            true,
+        ),
+        (
+            json!({"email": " ", "username": "nobody", "password": password}),
+            true,
+        ),
+        (json!({"username": " ", "password": password}), false),
+        (json!({"email": "", "password": password}), false),
+        (
+            json!({"email": openapi::examples::EMAIL, "password": ""}),
+            false,
+        ),
+    ] {
+        assert_eq!(login.is_valid(&body), valid, "schema on {body}");
+        let status = mock
+            .http
+            .post(format!("{}/auth/login?site_id=1", mock.api))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status == 400, !valid, "mock on {body}: {status}");
+    }
+    // A token is looked up: any non-blank string is well formed.
+    let pwl = body_validator(&doc, "/auth/passwordless/login", "post").unwrap();
+    assert!(pwl.is_valid(&json!({"token": "anything"})));
+    assert!(!pwl.is_valid(&json!({"token": "  "})));
+    assert!(!pwl.is_valid(&json!({"token": ""})));
 }

@@ -1,6 +1,8 @@
 //! The validating proxy: forwards unchanged, checks every API answer against the contract,
 //! reports per endpoint with its claims, and never stores a secret.
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -406,11 +408,7 @@ async fn the_cli_proxy_writes_its_report_on_interrupt_and_exits_by_conformance()
     }
     assert_eq!(answered.map(|s| s.as_u16()), Some(200));
     drop(http);
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    common::ctrl_c(&child);
     let output = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .unwrap()

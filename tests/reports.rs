@@ -59,6 +59,7 @@ fn step(name: &str, outcome: StepOutcome, reason: Option<&str>) -> StepReport {
         evidence: None,
         notes: Vec::new(),
         duration_ms: 12,
+        reproduction: None,
     }
 }
 
@@ -77,6 +78,7 @@ fn suite(
         reason: None,
         steps,
         duration_ms: 40,
+        started_at: Some("2025-01-02T03:04:06Z".into()),
     }
 }
 
@@ -204,6 +206,94 @@ fn junit_parses_names_every_suite_and_counts_failures_errors_and_skips() {
 }
 
 #[test]
+fn junit_has_timestamps_and_one_property_per_claim() {
+    let mut report = sample();
+    report.suites[2].started_at = None;
+    let xml = junit::render(&report);
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    assert_eq!(parsed.timestamp, Some(at("2025-01-02T03:04:05Z")), "{xml}");
+    assert_eq!(
+        parsed.test_suites[0].timestamp,
+        Some(at("2025-01-02T03:04:06Z")),
+        "a suite's own start: {xml}"
+    );
+    assert_eq!(
+        parsed.test_suites[2].timestamp,
+        Some(at("2025-01-02T03:04:05Z")),
+        "a suite that never started has the run's"
+    );
+    let claims: Vec<&str> = parsed.test_suites[0]
+        .properties
+        .iter()
+        .filter(|p| p.name.as_str() == "claim")
+        .map(|p| p.value.as_str())
+        .collect();
+    assert_eq!(claims, ["REG-OK", "GEN-OK"]);
+    // A report whose time does not parse still renders (without a timestamp).
+    report.started_at = "yesterday".into();
+    let parsed = quick_junit::Report::deserialize_from_str(&junit::render(&report)).unwrap();
+    assert_eq!(parsed.timestamp, None);
+}
+
+#[test]
+fn the_ci_summary_is_short_names_the_failing_claims_and_appends() {
+    let report = sample();
+    let summary = report::summary::render(&report, Path::new("target/conformance"));
+    assert!(
+        summary.starts_with(
+            "### Pelcro conformance: ✗ FAILED — embedded mock · site 123 · profile default"
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Suites: 1 passed, 1 failed, 1 skipped"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| ERR-401 | fail (documented) | no token — step `without a token`: status: expected 401, got 200 |"),
+        "{summary}"
+    );
+    assert!(summary.contains("`target/conformance`"), "{summary}");
+    assert!(
+        !summary.contains("REG-OK"),
+        "passing claims are not listed: {summary}"
+    );
+    // Many failures: capped rows, the rest counted, every line short.
+    let mut many = sample();
+    let failing = many.suites[1].clone();
+    many.suites.clear();
+    for claim in CLAIMS.iter().take(30) {
+        let mut suite = failing.clone();
+        suite.claims = vec![claim.id.into()];
+        suite.reason = Some("x".repeat(500));
+        many.suites.push(suite);
+    }
+    let summary = report::summary::render(&many, Path::new("r"));
+    assert_eq!(
+        summary.matches("\n| ").count(),
+        report::summary::MAX_ROWS + 1,
+        "{summary}"
+    );
+    assert!(summary.contains("…and 10 more failing claims"), "{summary}");
+    assert!(
+        summary.lines().all(|l| l.chars().count() < 260),
+        "{summary}"
+    );
+    let dir = TempDir::new("summary");
+    let file = dir.0.join("step-summary.md");
+    std::fs::write(&file, "earlier step\n").unwrap();
+    report::summary::append(&file, "one\n").unwrap();
+    report::summary::append(&file, "two\n").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "earlier step\none\ntwo\n"
+    );
+    let error = report::summary::append(&dir.0.join("no/such/dir/x.md"), "x").unwrap_err();
+    assert!(error.contains("no/such/dir/x.md"), "{error}");
+}
+
+#[test]
 fn junit_errored_step_is_an_error_and_a_stepless_skipped_suite_is_one_skipped_case() {
     let mut report = sample();
     report.suites[0].steps[0].outcome = StepOutcome::Errored;
@@ -281,8 +371,10 @@ fn markdown_lists_every_claim_in_order_with_statuses_and_evidence() {
             .unwrap_or_else(|| panic!("claim {} missing or out of order", claim.id));
         last += at;
     }
+    let claims_part = &md[md.find("## Claims").unwrap()..];
     let line = |id: &str| {
-        md.lines()
+        claims_part
+            .lines()
             .find(|l| l.contains(&format!("**{}**", markdown::text(id))))
             .unwrap()
             .to_string()
@@ -296,7 +388,7 @@ fn markdown_lists_every_claim_in_order_with_statuses_and_evidence() {
         line("GEN-HTTPS")
     );
     assert!(
-        md.contains("the target lacks the \\`lockout\\` capability"),
+        md.contains("the target lacks the `lockout` capability"),
         "{md}"
     );
     assert!(md.contains("Started | 2025-01-02T03:04:05Z"), "{md}");
@@ -344,6 +436,166 @@ fn outside_code(md: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The sample with an advisory, a reproduction and two accounts: every section present.
+fn sample_with_findings() -> RunReport {
+    let mut report = sample();
+    report.advisories.push(report::Advisory {
+        claim: "REG-OK".into(),
+        suite: "register a new customer".into(),
+        step: "register".into(),
+        message: "json /data/x: expected 1, got 2".into(),
+        why: Some("the documents are silent".into()),
+    });
+    report
+        .registrations
+        .push("pc-2@conformance.example.com".into());
+    report.suites[1].steps[0].reproduction =
+        Some("# the failing step\ncurl -sS -i -X POST 'http://h/x' \\\n  -H 'Authorization: Bearer '\"$TOKEN\"\n".into());
+    report
+}
+
+/// Where each needle first appears, in order; panics naming a missing or misplaced one.
+fn assert_in_order(text: &str, needles: &[&str]) {
+    let mut last = 0;
+    for needle in needles {
+        let at = text
+            .find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` missing: {text}"));
+        assert!(at >= last, "`{needle}` is out of order: {text}");
+        last = at;
+    }
+}
+
+#[test]
+fn markdown_puts_the_verdict_and_failing_claims_first_and_the_run_facts_last() {
+    let md = markdown::render(&sample_with_findings(), &SiteProfile::default());
+    assert_in_order(
+        &md,
+        &[
+            "**✗ FAILED**",
+            "## Failing claims",
+            "- ✗ **ERR-401** fail (documented): no token — step `without a token`: status: expected 401, got 200",
+            "## Advisories",
+            "## Claims",
+            "## Failures",
+            "Request and response (redacted)",
+            "Reproduce (secrets are shell variables)",
+            "```sh\n# the failing step",
+            "## Suites",
+            "## Run",
+            "| Started | 2025-01-02T03:04:05Z |",
+            "<details><summary>2 accounts this run registered</summary>",
+            "pc-2@conformance.example.com",
+        ],
+    );
+    let failing = &md[md.find("## Failing claims").unwrap()..md.find("## Advisories").unwrap()];
+    assert_eq!(
+        failing.matches("- ✗").count(),
+        1,
+        "one line per failing claim: {failing}"
+    );
+}
+
+#[test]
+fn html_puts_the_verdict_and_failing_claims_first_and_the_run_facts_last() {
+    let page = html::render(&sample_with_findings(), &SiteProfile::default());
+    assert_in_order(
+        &page,
+        &[
+            "<p class=\"verdict fail\">✗ FAILED</p>",
+            "<h2>Failing claims</h2>",
+            "<span class=\"mark fail\">✗ fail (documented)</span> <a href=\"#claim-ERR-401\"><strong>ERR-401</strong></a>: no token — step <code>without a token</code>: status: expected 401, got 200",
+            "<h2>Advisories</h2>",
+            "<h2>Claims</h2>",
+            "<h2>Failures</h2>",
+            "<details class=\"evidence\">",
+            "<pre class=\"reproduction\">",
+            "<h2>Suites</h2>",
+            "<h2>Run</h2>",
+            "<details class=\"accounts\"><summary>2 accounts this run registered</summary>",
+        ],
+    );
+}
+
+/// The characters of the emoji marks the reports used to print (and the emoji selector).
+const EMOJI: &[char] = &['✅', '❌', '⚠', '⏭', '⏸', '⚪', '☑', '\u{fe0f}'];
+
+#[test]
+fn marks_are_words_with_text_symbols_never_emoji() {
+    let report = sample_with_findings();
+    let profile = SiteProfile::default();
+    let md = markdown::render(&report, &profile);
+    let page = html::render(&report, &profile);
+    for (name, text) in [("markdown", &md), ("html", &page)] {
+        assert!(!text.contains(EMOJI), "{name} holds an emoji: {text}");
+        assert!(
+            !text
+                .chars()
+                .any(|c| ('\u{1F000}'..='\u{1FAFF}').contains(&c)),
+            "{name} holds an emoji"
+        );
+    }
+    assert!(md.contains("- ✓ **REG-OK** — pass"), "{md}");
+    assert!(md.contains("- ⊘ **LOCKOUT** — skipped"), "{md}");
+    assert!(md.contains("- ○ **GEN-HTTPS** — not covered"), "{md}");
+    assert!(
+        md.contains("| ✓ passed | register a new customer |"),
+        "{md}"
+    );
+    // In HTML the box's colour and border differ too; the symbol and word carry it in greyscale.
+    assert!(
+        page.contains("<span class=\"mark pass\">✓ pass</span>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<span class=\"mark skipped\">⊘ skipped</span>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<span class=\"mark uncovered\">○ not covered</span>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<span class=\"mark advised\">! advisory</span>"),
+        "{page}"
+    );
+    assert!(page.contains(".mark.skipped{") && page.contains("border-style:dashed"));
+}
+
+#[test]
+fn html_prints_the_evidence_expanded_and_shows_no_raw_markdown() {
+    let page = html::render(&sample_with_findings(), &SiteProfile::default());
+    let print = page.find("@media print{").expect("a print style");
+    let rules = &page[print..page[print..].find("\n").unwrap() + print];
+    assert!(
+        rules.contains("details.evidence{display:none}")
+            && rules.contains(".print-only{display:block}"),
+        "{rules}"
+    );
+    let folded = page.find("<details class=\"evidence\">").unwrap();
+    let printed = page.find("<div class=\"print-only\">").unwrap();
+    assert!(printed > folded);
+    assert!(
+        page[printed..].contains("POST /customer?site_id=123"),
+        "the printed copy holds the evidence"
+    );
+    // Outside <pre>, no Markdown: no backtick, no *emphasis* (the claims' own is <em>).
+    let mut outside = String::new();
+    for (i, part) in page.split("<pre").enumerate() {
+        outside.push_str(if i == 0 {
+            part
+        } else {
+            part.split_once("</pre>").map_or("", |(_, rest)| rest)
+        });
+    }
+    let style_end = outside.find("</style>").unwrap();
+    let body = &outside[style_end..];
+    assert!(!body.contains('`'), "a backtick outside <pre>: {body}");
+    assert!(!body.contains("*inferred*"), "{body}");
+    assert!(body.contains("(<em>inferred</em>)"), "{body}");
+    assert!(body.contains("step <code>without a token</code>"), "{body}");
 }
 
 #[test]

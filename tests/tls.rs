@@ -151,3 +151,73 @@ fn a_bad_ca_file_is_a_usage_error_naming_it() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("bad.pem"), "{}", stderr(&output));
 }
+
+/// GEN-HTTPS is not applicable over plain HTTP: skipped with the reason, never "pass"; over TLS
+/// the same built-in suite runs and passes.
+#[tokio::test]
+async fn gen_https_is_skipped_over_plain_http_and_checked_over_tls() {
+    let (url, ca_pem) = start_tls_target().await;
+    let dir = TempDir::new("https-applies");
+    let suite = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/transport/https.yaml"),
+    )
+    .unwrap();
+    dir.write("suites/https.yaml", &suite);
+    let ca = dir.write("ca.pem", &ca_pem);
+    let run = |target: String, out: &str| {
+        let suites = format!("{}/suites", dir.path());
+        let out = format!("{}/{out}", dir.path());
+        let ca = ca.to_str().unwrap().to_string();
+        move || {
+            let output = cli(&[
+                "run",
+                "--target",
+                &target,
+                "--site-id",
+                "1",
+                "--suites",
+                &suites,
+                "--ca-cert",
+                &ca,
+                "--report-dir",
+                &out,
+            ]);
+            let json = std::fs::read_to_string(format!("{out}/report.json")).unwrap_or_default();
+            let md = std::fs::read_to_string(format!("{out}/report.md")).unwrap_or_default();
+            (output, json, md)
+        }
+    };
+    let (plain, json, md) = tokio::task::spawn_blocking(run("mock".into(), "plain"))
+        .await
+        .unwrap();
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let suite = &report["suites"][0];
+    assert_eq!(suite["outcome"], "skipped", "{suite}");
+    let reason = suite["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("not applicable: embedded mock is reached over plain HTTP"),
+        "{reason}"
+    );
+    let line = md.lines().find(|l| l.contains("**GEN-HTTPS**")).unwrap();
+    assert!(line.contains("— skipped"), "{line}");
+    assert!(!line.contains("pass"), "{line}");
+
+    let (tls, json, _) = tokio::task::spawn_blocking(run(url, "tls")).await.unwrap();
+    assert_eq!(
+        tls.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&tls),
+        stderr(&tls)
+    );
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["suites"][0]["outcome"], "passed", "{report}");
+    assert!(
+        report["capabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "https")
+    );
+}

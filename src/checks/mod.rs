@@ -68,15 +68,23 @@ impl CheckResult {
         expected: impl Into<String>,
         outcome: Result<String, String>,
     ) -> CheckResult {
-        let (passed, actual) = match outcome {
-            Ok(actual) => (true, actual),
-            Err(actual) => (false, actual),
+        let (passed, expected, actual) = match outcome {
+            Ok(actual) => (true, expected.into(), actual),
+            // A matcher says "expected <the operator that failed>, got <value>": split it, so
+            // that no report reads "expected X; got expected X, got Y".
+            Err(message) => match message
+                .strip_prefix("expected ")
+                .and_then(|rest| rest.split_once(", got "))
+            {
+                Some((want, got)) => (false, want.to_string(), got.to_string()),
+                None => (false, expected.into(), message),
+            },
         };
         CheckResult {
             kind,
             subject: subject.into(),
             passed,
-            expected: expected.into(),
+            expected,
             actual,
             level: Level::Documented,
             why: None,
@@ -106,18 +114,30 @@ impl CheckResult {
         !self.passed && gate.fails_on(self.level)
     }
 
+    /// The check's family and subject: `json /data/email`; `status`, not "status status".
+    pub fn what(&self) -> String {
+        if self.subject == self.kind.name() || self.subject.is_empty() {
+            self.kind.name().to_string()
+        } else {
+            format!("{} {}", self.kind.name(), self.subject)
+        }
+    }
+
     /// The check and how it went, in a sentence.
     pub fn sentence(&self) -> String {
+        self.sentence_at("")
+    }
+
+    /// The sentence with `at` after the subject (` (attempt 3)` for a repeated step).
+    pub fn sentence_at(&self, at: &str) -> String {
+        let what = self.what();
         // A matcher's own message already says "expected …, got …".
         if self.actual.starts_with("expected ") {
-            format!("{} {}: {}", self.kind.name(), self.subject, self.actual)
+            format!("{what}{at}: {}", self.actual)
         } else {
             format!(
-                "{} {}: expected {}, got {}",
-                self.kind.name(),
-                self.subject,
-                self.expected,
-                self.actual
+                "{what}{at}: expected {}, got {}",
+                self.expected, self.actual
             )
         }
     }
@@ -402,6 +422,34 @@ mod tests {
     }
 
     #[test]
+    fn failure_sentences_say_each_thing_once() {
+        let expect = Expectations {
+            status: vec![400],
+            json: vec![(
+                "/a".into(),
+                matcher(json!({"equals": 1, "type": "integer"})),
+            )],
+            ..Default::default()
+        };
+        let results = evaluate(
+            &expect,
+            &response(429, json!({"a": 2})),
+            &SchemaSet::empty(),
+        );
+        assert_eq!(results[0].sentence(), "status: expected 400, got 429");
+        let json = &results[1];
+        assert!(!json.passed);
+        // The matcher's "expected …, got …" is split into the two fields, not nested in one.
+        assert!(!json.actual.contains("expected"), "{json:?}");
+        assert_eq!(json.actual, "2");
+        assert_eq!(
+            json.sentence(),
+            format!("json /a: expected {}, got 2", json.expected)
+        );
+        assert_eq!(json.sentence().matches("expected").count(), 1);
+    }
+
+    #[test]
     fn status_passes_and_fails() {
         let expect = Expectations {
             status: vec![200],
@@ -442,7 +490,10 @@ mod tests {
             &SchemaSet::empty(),
         );
         assert!(bad.iter().all(|r| !r.passed), "{bad:?}");
-        assert_eq!(bad[0].actual, "expected \"a@b.c\", got \"x@b.c\"");
+        assert_eq!(
+            (bad[0].expected.as_str(), bad[0].actual.as_str()),
+            ("\"a@b.c\"", "\"x@b.c\"")
+        );
     }
 
     #[test]

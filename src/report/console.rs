@@ -121,12 +121,7 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
                 } else {
                     format!(" ({})", check.level.label())
                 };
-                let _ = writeln!(
-                    out,
-                    "      {mark} {} {}{level}",
-                    check.kind.name(),
-                    esc(&check.subject)
-                );
+                let _ = writeln!(out, "      {mark} {}{level}", esc(&check.what()));
                 let _ = writeln!(out, "          expected: {}", esc(&check.expected));
                 let _ = writeln!(out, "          actual:   {}", esc(&check.actual));
             }
@@ -143,6 +138,12 @@ pub fn render_coloured(report: &RunReport, verbose: bool, colour: bool) -> Strin
                         .map(|s| s.to_string())
                         .unwrap_or_else(|| "no answer".into())
                 );
+            }
+            if verbose && let Some(reproduction) = &step.reproduction {
+                let _ = writeln!(out, "      reproduce:");
+                for line in reproduction.lines() {
+                    let _ = writeln!(out, "        {}", esc(line));
+                }
             }
         }
     }
@@ -205,6 +206,16 @@ fn render_findings(out: &mut String, report: &RunReport, paint: &dyn Fn(&str, &s
                 change.kind.label(),
                 esc(first_line)
             );
+        }
+    }
+    if !report.configuration_drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} (the site differs from the profile; not failures):",
+            paint("\x1b[33m", "Configuration drift")
+        );
+        for drift in &report.configuration_drift {
+            let _ = writeln!(out, "  ≠ {}", esc(&drift.sentence()));
         }
     }
 }

@@ -35,14 +35,15 @@ impl ClaimStatus {
         }
     }
 
-    /// A one-character mark for Markdown and HTML.
+    /// A text symbol (no emoji: it must read without an emoji font, and in greyscale beside
+    /// the word).
     pub fn icon(self) -> &'static str {
         match self {
-            ClaimStatus::Fail => "❌",
-            ClaimStatus::Pass => "✅",
-            ClaimStatus::PartlySkipped => "☑️",
-            ClaimStatus::Skipped => "⏭️",
-            ClaimStatus::NotCovered => "⚪",
+            ClaimStatus::Fail => "✗",
+            ClaimStatus::Pass => "✓",
+            ClaimStatus::PartlySkipped => "◐",
+            ClaimStatus::Skipped => "⊘",
+            ClaimStatus::NotCovered => "○",
         }
     }
 
@@ -135,6 +136,47 @@ impl ClaimCoverage<'_> {
             ClaimStatus::Pass => String::new(),
         }
     }
+}
+
+/// A failing claim in one line, for the top of a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailingClaim {
+    pub id: String,
+    /// `fail (documented)`.
+    pub verdict: String,
+    /// The first failed suite and its first failure: `no token — step \`x\`: status: …`.
+    pub line: String,
+}
+
+/// The failing claims in document order, each with its first failure.
+pub fn failing(coverage: &[ClaimCoverage<'_>]) -> Vec<FailingClaim> {
+    coverage
+        .iter()
+        .filter(|c| c.status == ClaimStatus::Fail)
+        .map(|c| {
+            let failed: Vec<&&SuiteReport> = c
+                .suites
+                .iter()
+                .filter(|s| s.outcome == SuiteOutcome::Failed)
+                .collect();
+            let mut line = match failed.first() {
+                Some(suite) => format!(
+                    "{} — {}",
+                    suite.name,
+                    suite.reason.as_deref().unwrap_or("failed")
+                ),
+                None => "failed".into(),
+            };
+            if failed.len() > 1 {
+                line.push_str(&format!(" (and {} more)", failed.len() - 1));
+            }
+            FailingClaim {
+                id: c.id.clone(),
+                verdict: c.verdict(),
+                line,
+            }
+        })
+        .collect()
 }
 
 /// The status of a claim covered by these suites.
@@ -367,9 +409,13 @@ pub fn snapshot_changes_intro(fail_on_change: bool) -> &'static str {
     }
 }
 
-/// `0 advisories · 1 snapshot change`: the findings besides the verdict, as every report counts them.
+/// The sentence that opens the configuration-drift section of every report.
+pub const CONFIGURATION_DRIFT_INTRO: &str = "Where the site, observed without harm after the suites, differs from the profile the run was given: correct the profile (the command pelcro-conformance profile discover writes one) or the site's settings. A finding, not a verdict.";
+
+/// `0 advisories · 1 snapshot change` (`· 2 configuration drifts` when there are any): the
+/// findings besides the verdict, as every report counts them.
 pub fn findings_tally(report: &RunReport) -> String {
-    format!(
+    let mut tally = format!(
         "{} · {}",
         count(report.advisories.len(), "advisory", "advisories"),
         count(
@@ -377,7 +423,16 @@ pub fn findings_tally(report: &RunReport) -> String {
             "snapshot change",
             "snapshot changes"
         )
-    )
+    );
+    if !report.configuration_drift.is_empty() {
+        tally.push_str(" · ");
+        tally.push_str(&count(
+            report.configuration_drift.len(),
+            "configuration drift",
+            "configuration drifts",
+        ));
+    }
+    tally
 }
 
 /// `1 advisory`, `3 advisories`.
@@ -399,6 +454,7 @@ mod tests {
             reason: None,
             steps: vec![],
             duration_ms: 0,
+            started_at: None,
         }
     }
 

@@ -24,8 +24,17 @@ pub fn write_all(
         markdown::render(report, profile),
         html::render(report, profile),
     ];
-    let mut paths = Vec::with_capacity(FILE_NAMES.len());
-    for (name, text) in FILE_NAMES.iter().zip(contents) {
+    write_named(dir, &FILE_NAMES, contents)
+}
+
+/// Writes each text under its name in `dir`; returns the paths. Errors name the path at fault.
+pub fn write_named(
+    dir: &Path,
+    names: &[&str],
+    contents: impl IntoIterator<Item = String>,
+) -> Result<Vec<PathBuf>, String> {
+    let mut paths = Vec::with_capacity(names.len());
+    for (name, text) in names.iter().zip(contents) {
         let path = dir.join(name);
         std::fs::write(&path, text)
             .map_err(|e| format!("{}: cannot be written: {e}", path.display()))?;

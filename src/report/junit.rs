@@ -1,5 +1,7 @@
 //! The JUnit XML report (quick-junit, as nextest writes it): one `<testsuite>` per suite with its
-//! file, claims and tags as properties; one `<testcase>` per step, classname = the suite's name.
+//! file, claims (all in `claims`, and one `claim` property each) and tags as properties and the
+//! time it started as `timestamp` (the run's on `<testsuites>`); one `<testcase>` per step,
+//! classname = the suite's name.
 //!
 //! - a passed step is a success;
 //! - a failed step is a `<failure>` whose message is the step's reason and whose text gives each
@@ -28,9 +30,43 @@ pub const SUITE_CASE: &str = "(suite)";
 pub fn render(report: &RunReport) -> String {
     let mut junit = Report::new(REPORT_NAME);
     junit.set_time(Duration::from_millis(report.duration_ms));
-    for suite in &report.suites {
-        junit.add_test_suite(test_suite(suite));
+    if let Some(at) = timestamp(&report.started_at) {
+        junit.set_timestamp(at);
     }
+    for suite in &report.suites {
+        let mut ts = test_suite(suite);
+        // A suite that never started is stamped with the run's start.
+        if let Some(at) = suite
+            .started_at
+            .as_deref()
+            .and_then(timestamp)
+            .or_else(|| timestamp(&report.started_at))
+        {
+            ts.set_timestamp(at);
+        }
+        junit.add_test_suite(ts);
+    }
+    to_xml(&junit)
+}
+
+/// Several sites' reports as one JUnit document: each suite named `site <id> · <suite>`.
+pub fn render_sites(sites: &[(&str, &RunReport)]) -> String {
+    let mut junit = Report::new(REPORT_NAME);
+    junit.set_time(Duration::from_millis(
+        sites.iter().map(|(_, report)| report.duration_ms).sum(),
+    ));
+    for (site, report) in sites {
+        for suite in &report.suites {
+            let mut ts = test_suite(suite);
+            ts.name = format!("site {site} · {}", suite.name).into();
+            ts.add_property(Property::new("site_id", *site));
+            junit.add_test_suite(ts);
+        }
+    }
+    to_xml(&junit)
+}
+
+fn to_xml(junit: &Report) -> String {
     match junit.to_string() {
         Ok(xml) => xml,
         // Serialization into a String cannot fail on I/O; keep a valid document regardless.
@@ -42,11 +78,20 @@ pub fn render(report: &RunReport) -> String {
     }
 }
 
+/// An RFC 3339 time as JUnit's `timestamp` (`None` for a report whose time does not parse).
+fn timestamp(rfc3339: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).ok()
+}
+
 fn test_suite(suite: &SuiteReport) -> TestSuite {
     let mut ts = TestSuite::new(suite.name.as_str());
     ts.set_time(Duration::from_millis(suite.duration_ms));
     ts.add_property(Property::new("file", suite.file.as_str()));
     ts.add_property(Property::new("claims", suite.claims.join(", ")));
+    // One property per claim too, for tools that filter by property (`claim` = `LOGIN-OK`).
+    for claim in &suite.claims {
+        ts.add_property(Property::new("claim", claim.as_str()));
+    }
     if !suite.tags.is_empty() {
         ts.add_property(Property::new("tags", suite.tags.join(", ")));
     }
@@ -128,13 +173,7 @@ fn step_status(step: &StepReport) -> TestCaseStatus {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             let first = step.checks.iter().find(|c| !c.passed);
             let message = step.reason.clone().unwrap_or_else(|| match first {
-                Some(c) => format!(
-                    "{} {}: expected {}, got {}",
-                    c.kind.name(),
-                    c.subject,
-                    c.expected,
-                    c.actual
-                ),
+                Some(c) => c.sentence(),
                 None => "failed".into(),
             });
             status.set_message(message);

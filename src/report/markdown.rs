@@ -24,7 +24,7 @@ fn findings(out: &mut String, report: &RunReport) {
         for a in &report.advisories {
             let _ = writeln!(
                 out,
-                "- ⚠️ **{}** · {} / {}: {}",
+                "- ! advisory **{}** · {} / {}: {}",
                 text(&a.claim),
                 text(&a.suite),
                 code(&a.step),
@@ -56,86 +56,87 @@ fn findings(out: &mut String, report: &RunReport) {
             let _ = writeln!(out, "\n{fence}text\n{}\n{fence}\n", c.message);
         }
     }
+    if !report.configuration_drift.is_empty() {
+        let _ = writeln!(out, "## Configuration drift\n");
+        let _ = writeln!(out, "{}\n", coverage::CONFIGURATION_DRIFT_INTRO);
+        let _ = writeln!(
+            out,
+            "| field | the profile states | the site shows | observed by |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|");
+        for d in &report.configuration_drift {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                code(&d.field),
+                code(&d.stated.to_string()),
+                code(&d.observed.to_string()),
+                text(&d.how)
+            );
+        }
+        let _ = writeln!(out);
+    }
 }
 
 /// The compliance report. `profile` is the profile the run applied (for the variations it chose).
+///
+/// In the order a reader needs it: the verdict with the failing claims, the findings, the claims,
+/// the failures with their evidence and reproductions, then the suites and the run's facts.
 pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
     let claims = coverage::claims(report);
-    let tally = coverage::tally(&claims);
     let mut out = String::new();
     let _ = writeln!(out, "# Pelcro conformance report\n");
-    let _ = writeln!(out, "| | |\n|---|---|");
-    let row = |out: &mut String, key: &str, value: String| {
-        let _ = writeln!(out, "| {key} | {value} |");
-    };
-    row(&mut out, "Target", text(&report.target));
-    row(&mut out, "Site", text(&report.site_id));
-    row(
-        &mut out,
-        "Profile",
-        format!(
-            "{} ({})",
-            text(&report.profile),
-            text(&report.profile_source)
-        ),
-    );
-    row(&mut out, "Started", text(&report.started_at));
-    row(&mut out, "Duration", human_duration(report.duration_ms));
-    row(
-        &mut out,
-        "Harness",
-        format!("pelcro-conformance {}", text(&report.harness_version)),
-    );
-    row(
-        &mut out,
-        "Capabilities",
-        if report.capabilities.is_empty() {
-            "none".into()
-        } else {
-            text(&report.capabilities.join(", "))
-        },
-    );
+    verdict(&mut out, report, &claims);
+    findings(&mut out, report);
+    claims_section(&mut out, &claims);
+    failures(&mut out, report);
+    suites_table(&mut out, report);
+    run_facts(&mut out, report, profile);
+    out
+}
+
+/// The verdict, the counts, and each failing claim with its first failure in one line.
+fn verdict(out: &mut String, report: &RunReport, claims: &[coverage::ClaimCoverage<'_>]) {
     let verdict = if report.passed() {
-        "✅ PASSED"
+        "✓ PASSED"
     } else {
-        "❌ FAILED"
+        "✗ FAILED"
     };
     let _ = writeln!(
         out,
-        "\n**{verdict}** — suites: {} · claims: {} · {}\n",
+        "**{verdict}** — {} · site {} · profile {} · {}\n",
+        text(&report.target),
+        text(&report.site_id),
+        text(&report.profile),
+        text(&report.started_at)
+    );
+    let _ = writeln!(
+        out,
+        "Suites: {} · claims: {} · {}\n",
         report.counts(),
-        tally,
+        coverage::tally(claims),
         coverage::findings_tally(report),
     );
-    findings(&mut out, report);
-
-    if !report.notes.is_empty() {
-        let _ = writeln!(out, "## Notes\n");
-        for note in &report.notes {
-            let _ = writeln!(out, "- {}", text(note));
+    let failing = coverage::failing(claims);
+    if !failing.is_empty() {
+        let _ = writeln!(out, "## Failing claims\n");
+        for f in failing {
+            let _ = writeln!(
+                out,
+                "- {} **{}** {}: {}",
+                ClaimStatus::Fail.icon(),
+                text(&f.id),
+                text(&f.verdict),
+                rich(&f.line)
+            );
         }
         let _ = writeln!(out);
     }
-    if !report.registrations.is_empty() {
-        let _ = writeln!(out, "## Accounts this run registered\n");
-        for email in &report.registrations {
-            let _ = writeln!(out, "- {}", code(email));
-        }
-        let _ = writeln!(out);
-    }
+}
 
-    let _ = writeln!(out, "## Profile expectations\n");
-    let _ = writeln!(
-        out,
-        "Where the documents allow two readings, profile `{}` expects:\n",
-        text(&profile.name)
-    );
-    for v in coverage::variations(profile) {
-        let _ = writeln!(out, "- `{}` = **{}**: {}", v.field, v.value, v.meaning);
-    }
-
-    let _ = writeln!(out, "\n## Claims\n");
-    for (area, list) in coverage::by_area(&claims) {
+fn claims_section(out: &mut String, claims: &[coverage::ClaimCoverage<'_>]) {
+    let _ = writeln!(out, "## Claims\n");
+    for (area, list) in coverage::by_area(claims) {
         let _ = writeln!(out, "### {}\n", text(area));
         for c in list {
             let _ = write!(
@@ -162,11 +163,13 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
         }
         out.push('\n');
     }
+}
 
+fn suites_table(out: &mut String, report: &RunReport) {
     let _ = writeln!(out, "## Suites\n");
     let _ = writeln!(
         out,
-        "| | Suite | File | Claims | Time | Note |\n|---|---|---|---|---|---|"
+        "| Outcome | Suite | File | Claims | Time | Note |\n|---|---|---|---|---|---|"
     );
     for suite in &report.suites {
         let _ = writeln!(
@@ -177,87 +180,164 @@ pub fn render(report: &RunReport, profile: &SiteProfile) -> String {
             code(&suite.file),
             text(&suite.claims.join(", ")),
             human_duration(suite.duration_ms),
-            suite.reason.as_deref().map(text).unwrap_or_default()
+            suite.reason.as_deref().map(rich).unwrap_or_default()
         );
     }
+    let _ = writeln!(out);
+}
 
+/// Each failed suite's failing steps: the checks, the evidence, the reproduction.
+fn failures(out: &mut String, report: &RunReport) {
     let failed: Vec<&SuiteReport> = report
         .suites
         .iter()
         .filter(|s| s.outcome == SuiteOutcome::Failed)
         .collect();
-    if !failed.is_empty() {
-        let _ = writeln!(out, "\n## Failures");
-        for suite in failed {
+    if failed.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Failures");
+    for suite in failed {
+        let _ = writeln!(
+            out,
+            "\n### {} {}\n\nFile {} · claims {}\n",
+            ClaimStatus::Fail.icon(),
+            text(&suite.name),
+            code(&suite.file),
+            text(&suite.claims.join(", "))
+        );
+        if suite.steps.is_empty() {
             let _ = writeln!(
                 out,
-                "\n### ❌ {}\n\nFile {} · claims {}\n",
-                text(&suite.name),
-                code(&suite.file),
-                text(&suite.claims.join(", "))
+                "{}",
+                text(suite.reason.as_deref().unwrap_or("the suite failed"))
             );
-            if suite.steps.is_empty() {
+        }
+        for step in &suite.steps {
+            if matches!(step.outcome, StepOutcome::Passed) {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "#### step {} — {}\n",
+                code(&step.name),
+                step.outcome.label()
+            );
+            if let Some(reason) = &step.reason {
+                let _ = writeln!(out, "{}\n", rich(reason));
+            }
+            for check in step.checks.iter().filter(|c| !c.passed) {
                 let _ = writeln!(
                     out,
-                    "{}",
-                    text(suite.reason.as_deref().unwrap_or("the suite failed"))
+                    "- {} {} ({}) {}: expected {}, actual {}",
+                    if check.fails(report.gate()) {
+                        "✗"
+                    } else {
+                        "!"
+                    },
+                    check.level.label(),
+                    check.kind.name(),
+                    code(&check.subject),
+                    code(&check.expected),
+                    code(&check.actual)
                 );
             }
-            for step in &suite.steps {
-                if matches!(step.outcome, StepOutcome::Passed) {
-                    continue;
-                }
+            if let Some(evidence) = &step.evidence {
+                let body = evidence_text(evidence);
+                let fence = fence_for(&body);
                 let _ = writeln!(
                     out,
-                    "#### step {} — {}\n",
-                    code(&step.name),
-                    step.outcome.label()
+                    "\n<details><summary>Request and response (redacted): {} {} → {}</summary>\n\n{fence}text\n{}{fence}\n\n</details>\n",
+                    text(&evidence.method),
+                    text(&evidence.url),
+                    evidence
+                        .status
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "no answer".into()),
+                    body
                 );
-                if let Some(reason) = &step.reason {
-                    let _ = writeln!(out, "{}\n", text(reason));
-                }
-                for check in step.checks.iter().filter(|c| !c.passed) {
-                    let _ = writeln!(
-                        out,
-                        "- {} {} ({}) {}: expected {}, actual {}",
-                        if check.fails(report.gate()) {
-                            "✗"
-                        } else {
-                            "!"
-                        },
-                        check.level.label(),
-                        check.kind.name(),
-                        code(&check.subject),
-                        code(&check.expected),
-                        code(&check.actual)
-                    );
-                }
-                if let Some(evidence) = &step.evidence {
-                    let body = evidence_text(evidence);
-                    let fence = fence_for(&body);
-                    let _ = writeln!(
-                        out,
-                        "\n<details><summary>Request and response (redacted): {} {} → {}</summary>\n\n{fence}text\n{}{fence}\n\n</details>\n",
-                        text(&evidence.method),
-                        text(&evidence.url),
-                        evidence
-                            .status
-                            .map(|s| s.to_string())
-                            .unwrap_or_else(|| "no answer".into()),
-                        body
-                    );
-                }
+            }
+            if let Some(reproduction) = &step.reproduction {
+                let fence = fence_for(reproduction);
+                let _ = writeln!(
+                    out,
+                    "Reproduce (secrets are shell variables):\n\n{fence}sh\n{reproduction}{fence}\n"
+                );
             }
         }
     }
-    out
+    let _ = writeln!(out);
+}
+
+/// The run's facts, the profile's expectations, the notes and the accounts registered.
+fn run_facts(out: &mut String, report: &RunReport, profile: &SiteProfile) {
+    let _ = writeln!(out, "## Run\n");
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let row = |out: &mut String, key: &str, value: String| {
+        let _ = writeln!(out, "| {key} | {value} |");
+    };
+    row(out, "Target", text(&report.target));
+    row(out, "Site", text(&report.site_id));
+    row(
+        out,
+        "Profile",
+        format!(
+            "{} ({})",
+            text(&report.profile),
+            text(&report.profile_source)
+        ),
+    );
+    row(out, "Started", text(&report.started_at));
+    row(out, "Duration", human_duration(report.duration_ms));
+    row(
+        out,
+        "Harness",
+        format!("pelcro-conformance {}", text(&report.harness_version)),
+    );
+    row(
+        out,
+        "Capabilities",
+        if report.capabilities.is_empty() {
+            "none".into()
+        } else {
+            text(&report.capabilities.join(", "))
+        },
+    );
+    let _ = writeln!(out);
+    if !report.notes.is_empty() {
+        let _ = writeln!(out, "### Notes\n");
+        for note in &report.notes {
+            let _ = writeln!(out, "- {}", rich(note));
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "### Profile expectations\n");
+    let _ = writeln!(
+        out,
+        "Where the documents allow two readings, profile `{}` expects:\n",
+        text(&profile.name)
+    );
+    for v in coverage::variations(profile) {
+        let _ = writeln!(out, "- `{}` = **{}**: {}", v.field, v.value, v.meaning);
+    }
+    if !report.registrations.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n<details><summary>{} this run registered</summary>\n",
+            coverage::count(report.registrations.len(), "account", "accounts")
+        );
+        for email in &report.registrations {
+            let _ = writeln!(out, "- {}", code(email));
+        }
+        let _ = writeln!(out, "\n</details>");
+    }
 }
 
 /// One covering suite, in a claim's list.
 fn suite_line(suite: &SuiteReport) -> String {
     let mut line = format!(
         "{} suite {} ({}): ",
-        suite.outcome.mark(),
+        suite.outcome.symbol(),
         text(&suite.name),
         code(&suite.file)
     );
@@ -274,21 +354,21 @@ fn suite_line(suite: &SuiteReport) -> String {
             let _ = write!(
                 line,
                 "skipped: {}",
-                text(suite.reason.as_deref().unwrap_or("no reason given"))
+                rich(suite.reason.as_deref().unwrap_or("no reason given"))
             );
         }
         SuiteOutcome::Interrupted => {
             let _ = write!(
                 line,
                 "interrupted: {}",
-                text(suite.reason.as_deref().unwrap_or("Ctrl-C"))
+                rich(suite.reason.as_deref().unwrap_or("Ctrl-C"))
             );
         }
         SuiteOutcome::Failed => {
             let _ = write!(
                 line,
                 "failed: {}",
-                text(suite.reason.as_deref().unwrap_or("no reason given"))
+                rich(suite.reason.as_deref().unwrap_or("no reason given"))
             );
             let not_run: Vec<String> = suite
                 .steps
@@ -302,6 +382,15 @@ fn suite_line(suite: &SuiteReport) -> String {
         }
     }
     line
+}
+
+/// Text from a run with its `quoted` names as code spans (reasons quote names so), the rest
+/// escaped.
+pub fn rich(s: &str) -> String {
+    s.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { code(part) } else { text(part) })
+        .collect()
 }
 
 /// Text from a run, escaped for Markdown and HTML, on one line.

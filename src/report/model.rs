@@ -41,7 +41,34 @@ pub struct RunReport {
     /// Snapshots that differ from, or are missing in, the target's baselines.
     #[serde(default)]
     pub snapshot_changes: Vec<SnapshotChange>,
+    /// Where a live site, observed without harm after the suites, differs from the stated
+    /// profile (`profile discover`'s observations): a finding per field, not a verdict.
+    #[serde(default)]
+    pub configuration_drift: Vec<ConfigurationDrift>,
     pub suites: Vec<SuiteReport>,
+}
+
+/// A profile field the site was seen to contradict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigurationDrift {
+    /// The profile field, e.g. `auth_token_ttl_days` or `lockout.attempts`.
+    pub field: String,
+    /// What the profile states.
+    pub stated: Value,
+    /// What the site showed.
+    pub observed: Value,
+    /// How it was observed, in a phrase.
+    pub how: String,
+}
+
+impl ConfigurationDrift {
+    /// `auth_token_ttl_days: the profile states 60, the site shows 30 (exp − iat of a login's token)`.
+    pub fn sentence(&self) -> String {
+        format!(
+            "{}: the profile states {}, the site shows {} ({})",
+            self.field, self.stated, self.observed, self.how
+        )
+    }
 }
 
 /// A failed assumption: the target differs from the mock where the documents are silent.
@@ -65,6 +92,8 @@ pub enum SnapshotChangeKind {
     Changed,
     /// No baseline yet: this run's response is pending as the new one.
     New,
+    /// The target had no baselines: this run's response was recorded as its baseline.
+    Recorded,
     /// The snapshot could not be read or written.
     Error,
 }
@@ -93,14 +122,29 @@ pub enum SuiteOutcome {
 }
 
 impl SuiteOutcome {
-    /// The mark the Markdown and HTML reports show.
-    pub fn mark(self) -> &'static str {
+    /// The text symbol the Markdown and HTML reports show beside the word (no emoji).
+    pub fn symbol(self) -> &'static str {
         match self {
-            SuiteOutcome::Passed => "✅",
-            SuiteOutcome::Failed => "❌",
-            SuiteOutcome::Skipped => "⏭️",
-            SuiteOutcome::Interrupted => "⏸️",
+            SuiteOutcome::Passed => "✓",
+            SuiteOutcome::Failed => "✗",
+            SuiteOutcome::Skipped => "⊘",
+            SuiteOutcome::Interrupted => "‖",
         }
+    }
+
+    /// The word.
+    pub fn label(self) -> &'static str {
+        match self {
+            SuiteOutcome::Passed => "passed",
+            SuiteOutcome::Failed => "failed",
+            SuiteOutcome::Skipped => "skipped",
+            SuiteOutcome::Interrupted => "interrupted",
+        }
+    }
+
+    /// Symbol and word: `✓ passed`.
+    pub fn mark(self) -> String {
+        format!("{} {}", self.symbol(), self.label())
     }
 }
 
@@ -115,6 +159,9 @@ pub struct SuiteReport {
     pub reason: Option<String>,
     pub steps: Vec<StepReport>,
     pub duration_ms: u64,
+    /// When the suite started (RFC 3339, UTC); absent for one that never started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +205,10 @@ pub struct StepReport {
     #[serde(default)]
     pub notes: Vec<String>,
     pub duration_ms: u64,
+    /// For a failed or errored step: `curl` commands that send it again with the steps it
+    /// depends on, secrets as shell variables (see `report::reproduce`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduction: Option<String>,
 }
 
 impl StepReport {
@@ -172,6 +223,7 @@ impl StepReport {
             evidence: None,
             notes: Vec::new(),
             duration_ms: 0,
+            reproduction: None,
         }
     }
 }
@@ -293,6 +345,8 @@ impl SnapshotChangeKind {
     fn of(message: &str) -> SnapshotChangeKind {
         if message.starts_with(crate::snapshot::MISSING_MESSAGE) {
             SnapshotChangeKind::New
+        } else if message.starts_with(crate::snapshot::RECORDED_MESSAGE) {
+            SnapshotChangeKind::Recorded
         } else if message.starts_with(crate::snapshot::CHANGED_MESSAGE) {
             SnapshotChangeKind::Changed
         } else {
@@ -304,7 +358,8 @@ impl SnapshotChangeKind {
     pub fn label(self) -> &'static str {
         match self {
             SnapshotChangeKind::Changed => "changed since the baseline",
-            SnapshotChangeKind::New => "new baseline",
+            SnapshotChangeKind::New => "new baseline (pending)",
+            SnapshotChangeKind::Recorded => "new baseline (recorded)",
             SnapshotChangeKind::Error => "snapshot error",
         }
     }

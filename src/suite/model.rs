@@ -51,6 +51,8 @@ pub enum Capability {
     Lockout,
     /// The control API at all (`request.control: true`).
     Control,
+    /// Reached over HTTPS (a plain-HTTP loopback target lacks it: what needs TLS does not apply).
+    Https,
 }
 
 impl Capability {
@@ -60,6 +62,7 @@ impl Capability {
             Capability::Faults => "faults",
             Capability::Lockout => "lockout",
             Capability::Control => "control",
+            Capability::Https => "https",
         }
     }
 
@@ -69,6 +72,7 @@ impl Capability {
             "faults" => Capability::Faults,
             "lockout" => Capability::Lockout,
             "control" => Capability::Control,
+            "https" => Capability::Https,
             _ => return None,
         })
     }

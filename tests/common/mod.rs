@@ -81,6 +81,17 @@ pub async fn run_on_mock_with_snapshots(
     }
 }
 
+/// Sends Ctrl-C (SIGINT) to a child process, as a terminal would.
+#[cfg(unix)]
+#[allow(dead_code)]
+pub fn ctrl_c(child: &std::process::Child) {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "SIGINT reached the child");
+}
+
 /// The harness binary with arguments; returns its output.
 ///
 /// A `run` without `--report-dir` writes its reports into a temporary folder (removed after), never
