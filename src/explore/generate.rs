@@ -63,6 +63,22 @@ pub fn journey(rng: &mut fastrand::Rng, model: &Model, limits: Limits, length: u
                 steps.push((steps.len(), again));
             }
         }
+        // Likewise the passwordless throttle: a burst up to the limit (past the allowance on a
+        // mock).
+        if let (_, Some(acct)) = counted(&steps[steps.len() - 1].1)
+            && pwl[&acct] == 1
+            && rng.u8(..100) < 50
+        {
+            while steps.len() < length && pwl[&acct] < limits.passwordless {
+                let again = Op::Passwordless { acct };
+                if !model.can_take(&again) {
+                    break;
+                }
+                *pwl.entry(acct).or_default() += 1;
+                model.step(steps.len(), &again);
+                steps.push((steps.len(), again));
+            }
+        }
     }
     steps
 }

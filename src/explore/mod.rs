@@ -12,7 +12,6 @@ pub mod report;
 pub mod shrink;
 pub mod suite_writer;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +20,7 @@ use crate::http::HttpClient;
 use crate::report::SuiteReport;
 use crate::runner::{RateCap, RunContext};
 use crate::suite::Capability;
-use crate::target::{Target, TargetError, TargetSpec};
+use crate::target::{Target, TargetError};
 
 use generate::{Journey, Limits};
 use model::Model;
@@ -247,18 +246,4 @@ pub async fn explore(options: ExploreOptions) -> Result<ExploreOutcome, AppError
         unreachable: ctx.target_was_unreachable(),
         secrets: ctx.redactor.secrets(),
     })
-}
-
-/// Where the finding files go.
-pub fn finding_paths(dir: &std::path::Path, outcome: &ExploreOutcome) -> Vec<PathBuf> {
-    outcome
-        .findings
-        .iter()
-        .map(|f| dir.join("findings").join(&f.file_name))
-        .collect()
-}
-
-/// Whether a target spec is the embedded mock (deterministic for a seed).
-pub fn is_mock(spec: &TargetSpec) -> bool {
-    matches!(spec, TargetSpec::Mock)
 }

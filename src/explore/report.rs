@@ -40,6 +40,7 @@ pub fn run_report(outcome: &ExploreOutcome, capabilities: Vec<String>) -> RunRep
         fail_on_snapshot_change: false,
         advisories: Vec::new(),
         snapshot_changes: Vec::new(),
+        configuration_drift: Vec::new(),
         suites: outcome
             .findings
             .iter()
