@@ -772,6 +772,77 @@ async fn configuration_drift(
     }
 }
 
+/// `pelcro-conformance explore`: journeys from a seed, judged by the documented rules.
+pub async fn explore(args: crate::cli::ExploreArgs) -> Result<Exit, AppError> {
+    let spec = TargetSpec::parse(&args.target)?;
+    let (profile, profile_source) = load_profile(args.profile.as_deref())?;
+    let site_id = match (&args.site_id, &spec) {
+        (Some(id), _) => id.clone(),
+        (None, TargetSpec::Mock) => "1".into(),
+        (None, TargetSpec::Url(_)) => {
+            return Err(AppError::usage(
+                "--site-id (or PELCRO_SITE_ID) is required for a target URL",
+            ));
+        }
+    };
+    let run = RunOptions {
+        site_id,
+        profile_source,
+        allow_lockout: args.allow_lockout,
+        ca_certificates: match &args.ca_cert {
+            Some(path) => crate::http::read_ca_certificates(path)?,
+            None => Vec::new(),
+        },
+        politeness: Politeness {
+            max_rps: match args.max_rps {
+                None => RateCap::Auto,
+                Some(rps) if rps > 0.0 => RateCap::PerSecond(rps),
+                Some(_) => RateCap::Unlimited,
+            },
+            ..Politeness::default()
+        },
+        timeouts: Timeouts {
+            total: Duration::from_secs(args.timeout),
+            ..Timeouts::default()
+        },
+        ..RunOptions::new(spec, profile, load_schemas(None)?)
+    };
+    let outcome = crate::explore::explore(crate::explore::ExploreOptions {
+        run,
+        budget: args.budget as usize,
+        seed: args.seed,
+        time: Duration::from_secs(args.time),
+    })
+    .await?;
+    let report = crate::explore::report::run_report(&outcome, Vec::new());
+    let matcher = SecretMatcher::new(outcome.secrets.iter().map(String::as_str));
+    let console_text = crate::explore::report::summary(&outcome);
+    let console_leak = crate::leakscan::scan_text("console output", &console_text, &matcher);
+    report::console::print(&matcher.replace(&console_text, REDACTED));
+    let files = crate::explore::report::write(&outcome, &report, &args.report_dir)
+        .map_err(AppError::environment)?;
+    report::console::eprint(&format!("reports: {}\n", args.report_dir.display()));
+    scan_outputs(&files, console_leak, &matcher)?;
+    if outcome.unreachable {
+        return Err(AppError::environment(format!(
+            "{}: no request reached the target",
+            outcome.target
+        )));
+    }
+    if let Some(why) = outcome
+        .stopped
+        .as_ref()
+        .filter(|w| !w.starts_with("the time budget"))
+    {
+        return Err(AppError::environment(why.clone()));
+    }
+    Ok(if outcome.findings.is_empty() {
+        Exit::Passed
+    } else {
+        Exit::Failed
+    })
+}
+
 /// `pelcro-conformance mock`: serves until Ctrl-C.
 pub async fn mock(args: MockArgs) -> Result<Exit, AppError> {
     let (profile, source) = load_profile(args.profile.as_deref())?;

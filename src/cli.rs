@@ -46,6 +46,46 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// Site profiles: `profile discover` writes one from what a site can be seen to do.
     Profile(ProfileArgs),
+    /// Generate stateful journeys from a seed, judge every step by the documented rules, and
+    /// write each deviation found, shrunk, as a ready suite (exit 1 when one is found).
+    Explore(Box<ExploreArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// `mock` (the embedded mock) or a base URL such as https://www.pelcro.com.
+    #[arg(long, default_value = "mock", value_name = "mock|URL")]
+    pub target: String,
+    /// The site id sent with every request (1 on the embedded mock).
+    #[arg(long, env = "PELCRO_SITE_ID", value_name = "ID")]
+    pub site_id: Option<String>,
+    /// The most requests sent in all, shrinking included.
+    #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(1..=1_000_000), value_name = "REQUESTS")]
+    pub budget: u64,
+    /// The seed the journeys are drawn from (the same seed draws the same journeys).
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    /// The longest the exploration runs, in seconds.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400), value_name = "SECONDS")]
+    pub time: u64,
+    /// Write report.json, junit.xml, report.md, report.html and findings/*.yaml here.
+    #[arg(long, value_name = "DIR", default_value = "target/explore")]
+    pub report_dir: PathBuf,
+    /// A site profile: a YAML file, or the name of a built-in profile.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub profile: Option<String>,
+    /// Let journeys lock accounts they registered on a live site (never the test account).
+    #[arg(long)]
+    pub allow_lockout: bool,
+    /// Requests per second (default: no cap on a mock, 5 on a live site; 0: no cap).
+    #[arg(long, value_name = "N", value_parser = parse_rps)]
+    pub max_rps: Option<f64>,
+    /// Trust the CA certificates of this PEM file too (a private CA).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Seconds to wait for a whole response.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), value_name = "SECONDS")]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ pub mod contract;
 pub mod credentials;
 pub mod discover;
 pub mod editor_schemas;
+pub mod explore;
 pub mod halt;
 pub mod http;
 pub mod input;

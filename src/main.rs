@@ -29,6 +29,7 @@ async fn main() -> ExitCode {
         Command::Man(args) => app::man(args),
         Command::Openapi(args) => app::openapi(args).await,
         Command::Proxy(args) => app::proxy(args).await,
+        Command::Explore(args) => app::explore(*args).await,
         Command::Profile(args) => match args.command {
             pelcro_conformance::cli::ProfileCommand::Discover(args) => app::discover(args).await,
         },
