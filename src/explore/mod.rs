@@ -102,7 +102,13 @@ pub async fn explore(options: ExploreOptions) -> Result<ExploreOutcome, AppError
     let run = options.run;
     let http =
         HttpClient::new(run.timeouts, &run.ca_certificates).map_err(AppError::environment)?;
-    let target = match Target::connect(&run.target, &run.site_id, &run.profile, &http).await {
+    // Journeys move the mock's clock and settings; they never use the test account.
+    let needs = crate::suite::Needs {
+        control: true,
+        account: false,
+    };
+    let target = match Target::connect(&run.target, &run.site_id, &run.profile, needs, &http).await
+    {
         Ok(target) => target,
         Err(TargetError::Unreachable(reason)) => return Err(AppError::environment(reason)),
         Err(error) => return Err(error.into()),
