@@ -286,6 +286,22 @@ impl Night {
         self.run(&args)
     }
 
+    /// `profile discover` against the site, as a publisher would run it, with `extra` flags.
+    fn discover(&self, url: &str, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "profile",
+            "discover",
+            "--target",
+            url,
+            "--site-id",
+            "7",
+            "--ca-cert",
+            "ca.pem",
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
     fn report(&self, report_dir: &str) -> RunReport {
         let text = std::fs::read_to_string(self.path().join(report_dir).join("report.json"))
             .expect("report.json was written");
@@ -650,21 +666,7 @@ async fn profile_discover_finds_a_non_default_lifetime_and_invalid_token_status_
     let night = Arc::new(Night::new("live-discover", &site, NO_REGISTRATION));
     let url = site.url.clone();
     let n = Arc::clone(&night);
-    let output = blocking(move || {
-        n.run(&[
-            "profile",
-            "discover",
-            "--target",
-            &url,
-            "--site-id",
-            "7",
-            "--ca-cert",
-            "ca.pem",
-            "--output",
-            "found.yaml",
-        ])
-    })
-    .await;
+    let output = blocking(move || n.discover(&url, &["--output", "found.yaml"])).await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let found = std::fs::read_to_string(night.path().join("found.yaml")).unwrap();
     assert!(
@@ -756,21 +758,8 @@ async fn profile_discover_finds_a_non_default_lifetime_and_invalid_token_status_
     // With registration and lockout allowed, discovery also learns the password policy and lockout.
     let url = site.url.clone();
     let n = Arc::clone(&night);
-    let deep = blocking(move || {
-        n.run(&[
-            "profile",
-            "discover",
-            "--target",
-            &url,
-            "--site-id",
-            "7",
-            "--ca-cert",
-            "ca.pem",
-            "--allow-registration",
-            "--allow-lockout",
-        ])
-    })
-    .await;
+    let deep =
+        blocking(move || n.discover(&url, &["--allow-registration", "--allow-lockout"])).await;
     assert_eq!(deep.status.code(), Some(0), "{}", text(&deep));
     let yaml = String::from_utf8_lossy(&deep.stdout);
     assert!(
